@@ -1,0 +1,5 @@
+"""opsctl: the operations CLI of the Hotel Voice Bot."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,135 @@
+"""The root command: global options, command groups, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from opsctl import __version__
+from opsctl.cli.application import Application
+from opsctl.errors import ExitCode, OpsctlError
+
+
+class OpsctlGroup(TyperGroup):
+    """Turns every expected error into one line on stderr and its exit code (STYLE 3)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        argv = kwargs.get("args")
+        if argv is None:
+            argv = args[0] if args else sys.argv[1:]
+        debug = "--debug" in (argv or [])
+        try:
+            result = super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help())
+            code = ExitCode.OK
+        except click.UsageError as exc:
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            _error(f"{exc.format_message()}{hint}")
+            code = ExitCode.BAD_INPUT
+        except click.exceptions.Abort:
+            _error("interrupted")
+            code = ExitCode.INTERRUPTED
+        except click.ClickException as exc:
+            _error(exc.format_message())
+            code = ExitCode.BAD_INPUT
+        except OpsctlError as exc:
+            if debug:
+                raise
+            _error(_redact(exc.message))
+            code = exc.exit_code
+        except KeyboardInterrupt:
+            _error("interrupted")
+            code = ExitCode.INTERRUPTED
+        except Exception as exc:
+            if debug:
+                raise
+            _error(
+                _redact(f"unexpected {type(exc).__name__}: {exc}")
+                + " (a bug in opsctl; rerun with --debug for the traceback and report it)"
+            )
+            code = ExitCode.FAILED
+        else:
+            code = ExitCode(result) if isinstance(result, int) else ExitCode.OK
+        sys.exit(int(code))
+
+
+def _redact(text: str) -> str:
+    from opsctl.redact import Redactor
+
+    return Redactor.from_env(()).text(text)
+
+
+def _error(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+
+
+app = typer.Typer(
+    cls=OpsctlGroup,
+    name="opsctl",
+    help="Gated deploys, verification, rollback and an audit trail for the Hotel Voice Bot.\n\n"
+    "\b\nExamples:\n  opsctl checklist run pre-deploy --env staging\n  opsctl deploy staging --image hvb:1.8.0\n"
+    "  opsctl rollback production\n  opsctl audit verify",
+    no_args_is_help=True,
+    rich_markup_mode=None,  # plain help keeps `opsctl --help` as fast as importing typer
+    pretty_exceptions_show_locals=False,  # locals can hold tokens
+    add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: str | None = typer.Option(
+        None, "--config", "-c", envvar="OPSCTL_CONFIG", help="Path to opsctl.yaml (default: search upwards)."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Machine-readable output (JSON)."),
+    no_color: bool = typer.Option(False, "--no-color", help="No colours (also when NO_COLOR is set)."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+) -> None:
+    """Global options apply to every command."""
+    application = ctx.obj if isinstance(ctx.obj, Application) else Application()
+    application.config_path = config or application.config_path
+    application.json = json_output or application.json
+    application.no_color = no_color or application.no_color
+    application.debug = debug or application.debug
+    ctx.obj = application
+
+
+@app.command()
+def version(ctx: typer.Context) -> None:
+    """Print the opsctl version.
+
+    \b
+    Example:
+      opsctl version
+    """
+    application: Application = ctx.obj
+    if application.json:
+        import json
+
+        typer.echo(json.dumps({"version": __version__, "python": sys.version.split()[0]}))
+    else:
+        typer.echo(f"opsctl {__version__}")
+
+
+def _register() -> None:
+    from opsctl.cli import audit_cmd, checklist_cmd, config_cmd
+
+    app.add_typer(config_cmd.app, name="config")
+    app.add_typer(checklist_cmd.app, name="checklist")
+    app.add_typer(audit_cmd.app, name="audit")
+
+
+_register()
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

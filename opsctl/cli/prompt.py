@@ -1,0 +1,33 @@
+"""Asking a person: manual checklist items and typed confirmations."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class TerminalPrompter:
+    """Asks y / n / s (skip, with a reason) for each manual item."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def confirm(self, item_id: str, title: str, instructions: str | None) -> tuple[str, str]:
+        from rich.markup import escape
+        from rich.prompt import Prompt
+
+        self.console.print(f"[bold]?[/] {escape(title)} [dim]({item_id})[/]")
+        if instructions:
+            self.console.print(f"  [dim]{escape(instructions.strip())}[/]")
+        answer = Prompt.ask("  done?", choices=["y", "n", "s"], default="n", console=self.console)
+        if answer == "y":
+            return "yes", ""
+        if answer == "s":
+            reason = ""
+            while not reason.strip():
+                reason = Prompt.ask("  reason for skipping (recorded in the audit log)", console=self.console)
+            return "skip", reason.strip()
+        reason = Prompt.ask("  what is missing? (optional)", default="", console=self.console)
+        return "no", reason.strip()

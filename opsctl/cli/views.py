@@ -1,0 +1,162 @@
+"""Views of a running checklist or runbook: live (Rich), plain lines, or JSON events.
+
+Each view is an Observer (see opsctl.engine.context): the core sends events,
+the view draws them. The core's events are already redacted.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from opsctl.durations import format_duration
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+    from rich.live import Live
+
+    from opsctl.cli.application import Application
+
+ICONS = {"passed": "✓", "failed": "✗", "warned": "!", "skipped": "↷", "started": "…"}
+WORDS = {"passed": "PASS", "failed": "FAIL", "warned": "WARN", "skipped": "SKIP"}
+STYLES = {"passed": "green", "failed": "bold red", "warned": "yellow", "skipped": "dim", "started": "cyan"}
+
+
+def make_view(application: Application) -> JsonView | PlainView | LiveView:
+    if application.json:
+        return JsonView()
+    if application.is_tty:
+        return LiveView(application.console)
+    return PlainView()
+
+
+class JsonView:
+    """One JSON object per line on stdout: ``{"event": "item.finished", ...}``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def event(self, kind: str, data: dict[str, Any]) -> None:
+        with self._lock:
+            sys.stdout.write(json.dumps({"event": kind, **data}, default=str) + "\n")
+            sys.stdout.flush()
+
+
+class PlainView:
+    """Greppable lines for logs and pipes: ``PASS  git-clean  working tree is clean (12ms)``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def _print(self, line: str) -> None:
+        with self._lock:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+    def event(self, kind: str, data: dict[str, Any]) -> None:
+        if kind == "checklist.started":
+            self._print(f"== {data['title']} ({data['checklist']})")
+        elif kind == "item.finished":
+            word = WORDS.get(data["status"], data["status"].upper())
+            blocking = "" if data.get("blocking", True) else " [non-blocking]"
+            self._print(f"{word}  {data['id']}  {data['summary']} ({data['duration_ms']}ms){blocking}")
+        elif kind == "item.retry":
+            self._print(f"RETRY {data['id']}  attempt {data['attempt']} failed: {data['summary']}")
+        elif kind == "step.started":
+            self._print(f"-> {data['title']}")
+        elif kind == "step.finished":
+            self._print(f"{WORDS.get(data['status'], data['status'].upper())}  step {data['id']}  {data['summary']}")
+        elif kind in ("platform.event", "message"):
+            self._print(f"   {data['message']}")
+
+
+class LiveView:
+    """A live table: a spinner per running item, then its icon, duration and summary."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._lock = threading.RLock()
+        self._rows: dict[str, dict[str, Any]] = {}
+        self._order: list[str] = []
+        self._live: Live | None = None
+        self._started: dict[str, float] = {}
+
+    def event(self, kind: str, data: dict[str, Any]) -> None:
+        with self._lock:
+            if kind == "checklist.started":
+                self._rows, self._order, self._started = {}, [], {}
+                self.console.print(f"[bold]{data['title']}[/] [dim]({data['checklist']})[/]")
+                for item in data["items"]:
+                    self._order.append(item["id"])
+                    self._rows[item["id"]] = {"id": item["id"], "title": item["title"], "status": "waiting"}
+            elif kind == "item.started":
+                self._started[data["id"]] = time.monotonic()
+                self._rows[data["id"]] = {**self._rows.get(data["id"], {}), "status": "started"}
+                if data.get("uses") != "manual":
+                    self._ensure_live()
+            elif kind == "item.finished":
+                self._rows[data["id"]] = {**self._rows.get(data["id"], {}), **data}
+                if self._live is None:
+                    self.console.print(self._line(self._rows[data["id"]]))
+            elif kind == "checklist.finished":
+                self._stop_live()
+            elif kind in ("platform.event", "message"):
+                self.console.print(f"   [dim]{_escape(data['message'])}[/]")
+            elif kind == "step.started":
+                self._stop_live()
+                self.console.print(f"[bold cyan]→ {_escape(data['title'])}[/]")
+            elif kind == "step.finished":
+                self._stop_live()
+                style = STYLES.get(data["status"], "")
+                icon = ICONS.get(data["status"], "•")
+                self.console.print(f"[{style}]{icon}[/] {_escape(data['summary'])}")
+            if self._live is not None:
+                self._live.update(self._render())
+
+    def _ensure_live(self) -> None:
+        if self._live is None:
+            from rich.live import Live
+
+            self._live = Live(self._render(), console=self.console, refresh_per_second=8, transient=False)
+            self._live.start()
+
+    def _stop_live(self) -> None:
+        if self._live is not None:
+            self._live.update(self._render())
+            self._live.stop()
+            self._live = None
+
+    def _line(self, row: dict[str, Any]) -> str:
+        status = row.get("status", "waiting")
+        icon = ICONS.get(status, " ")
+        style = STYLES.get(status, "dim")
+        took = f" [dim]{format_duration(row['duration_ms'] / 1000)}[/]" if "duration_ms" in row else ""
+        summary = f"  {_escape(row['summary'])}" if row.get("summary") else ""
+        return f" [{style}]{icon}[/] {_escape(row.get('title', row['id']))}{took}{summary}"
+
+    def _render(self) -> RenderableType:
+        from rich.spinner import Spinner
+        from rich.table import Table
+
+        table = Table.grid(padding=(0, 1))
+        table.add_column(width=2)
+        table.add_column()
+        for item_id in self._order:
+            row = self._rows[item_id]
+            if row.get("status") == "started":
+                spent = time.monotonic() - self._started.get(item_id, time.monotonic())
+                table.add_row(Spinner("dots", style="cyan"), f"{_escape(row['title'])} [dim]{spent:.0f}s[/]")
+            elif row.get("status") == "waiting":
+                table.add_row(" ", f"[dim]{_escape(row['title'])}[/]")
+            else:
+                table.add_row("", self._line(row)[1:])
+        return table
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(str(text))

@@ -1,0 +1,303 @@
+"""opsctl.yaml: the models (pydantic) and loading with ``file:line`` errors (DESIGN section 3)."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+
+from opsctl.durations import DURATION_HINT, DURATION_PATTERN, parse_duration
+from opsctl.errors import BadInput, ConfigError
+from opsctl.yamlsrc import YamlDoc, display_path, load_yaml_mapping, validation_error
+
+CONFIG_NAME = "opsctl.yaml"
+
+
+def _duration(value: Any) -> float:
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise ValueError(DURATION_HINT) from None
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(_duration),
+    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["30s", "5m"]}),
+]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
+EnvVarName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="name of an environment variable")]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class EcsPlatformConfig(Model):
+    kind: Literal["ecs"]
+    region: str | None = None
+    cluster: str
+    service: str
+    container: str
+    endpoint_url: str | None = Field(None, description="a local AWS endpoint (tests, sandbox)")
+    profile: str | None = Field(None, description="AWS profile name (else the standard boto3 chain)")
+    poll_interval: Duration = Field(5.0, description="first delay between status polls; backs off")
+
+
+class FlyPlatformConfig(Model):
+    kind: Literal["fly"]
+    app: str
+    api_url: str = "https://api.machines.dev"
+    token_env: EnvVarName = "FLY_API_TOKEN"  # noqa: S105 - the name of an env var, not a token
+    strategy: Literal["rolling", "canary", "immediate"] = "rolling"
+    max_unavailable: int = Field(1, ge=1)
+    lease_ttl: Duration = Field(900.0, description="how long machine leases last; renewed while deploying")
+    poll_interval: Duration = 2.0
+
+
+PlatformConfig = Annotated[EcsPlatformConfig | FlyPlatformConfig, Field(discriminator="kind")]
+
+
+class HealthPaths(Model):
+    health: str = "/health"
+    dependencies: str = "/health/dependencies"
+    metrics: str = "/metrics"
+
+
+class SyntheticCheck(Model):
+    """A request that exercises core functionality (e.g. a test guest message)."""
+
+    method: Literal["GET", "POST"] = "POST"
+    path: str
+    json_body: dict[str, Any] | None = Field(None, alias="json")
+    status: int = 200
+    expect: dict[str, Any] = Field(default_factory=dict, description="field path -> expected value")
+    contains: str | None = Field(None, description="text the response body must contain")
+
+
+class HealthConfig(Model):
+    base_url: str
+    paths: HealthPaths = HealthPaths()
+    timeout: Duration = 5.0
+    required_dependencies: list[str] = ["database", "openai", "whatsapp"]
+    degraded: Literal["warn", "fail"] = "warn"
+    version_probes: int = Field(3, ge=1, le=50)
+    synthetic: SyntheticCheck | None = None
+    prometheus_url: str | None = Field(None, description="Prometheus HTTP API base URL for metrics")
+    cloudwatch: dict[str, str] | None = Field(
+        None, description="ALB metrics: {load_balancer: app/name/id, region: ...}"
+    )
+    headers_env: dict[str, EnvVarName] = Field(
+        default_factory=dict, description="request header -> env var holding its value"
+    )
+
+
+class Requires(Model):
+    promoted_from: str | None = None
+    approvals: int = Field(0, ge=0)
+
+
+class FreezeWindow(Model):
+    start: datetime = Field(alias="from")
+    end: datetime = Field(alias="to")
+    reason: str = "change freeze"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FreezeWindow:
+        if self.end <= self.start:
+            raise ValueError("'to' must be after 'from'")
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("give times with a zone, like 2026-12-24T00:00:00Z")
+        return self
+
+
+class GitPolicy(Model):
+    branch: str | list[str] | None = None
+    tag_pattern: str | None = Field(None, description="regex the image tag must match to be a git tag")
+
+
+class Environment(Model):
+    protected: bool = False
+    platform: PlatformConfig
+    health: HealthConfig | None = None
+    requires: Requires = Requires()
+    freeze: list[FreezeWindow] = Field(default_factory=list)
+    git: GitPolicy = GitPolicy()
+    vars: dict[str, Any] = Field(default_factory=dict, description="free values for templates: env.vars.x")
+
+
+class Slo(Model):
+    p95_ms: float = Field(2000, gt=0)
+    error_rate: float = Field(0.01, ge=0, le=1)
+    error_window: Duration = 300.0
+    db_pool_utilization: float = Field(0.8, gt=0, le=1)
+
+
+class SlackNotify(Model):
+    webhook_env: EnvVarName = "SLACK_WEBHOOK_URL"
+    channel: str | None = None
+
+
+class PagerDutyNotify(Model):
+    routing_key_env: EnvVarName = "PAGERDUTY_ROUTING_KEY"
+    api_url: str = "https://events.pagerduty.com"
+
+
+class WebhookNotify(Model):
+    url_env: EnvVarName = "OPSCTL_WEBHOOK_URL"
+
+
+class Notify(Model):
+    slack: SlackNotify | None = None
+    pagerduty: PagerDutyNotify | None = None
+    webhook: WebhookNotify | None = None
+
+
+class GitHubConfig(Model):
+    repo: str = Field(pattern=r"^[\w.-]+/[\w.-]+$", description="owner/name")
+    token_env: EnvVarName = "GITHUB_TOKEN"  # noqa: S105 - the name of an env var, not a token
+    api_url: str = "https://api.github.com"
+
+
+class Locks(Model):
+    backend: Literal["file", "dynamodb"] = "file"
+    table: str = "opsctl-locks"
+    ttl: Duration = 7200.0
+    region: str | None = None
+    endpoint_url: str | None = None
+
+
+class S3Audit(Model):
+    bucket: str
+    prefix: str = "opsctl/"
+    region: str | None = None
+    endpoint_url: str | None = None
+    signing_key_env: EnvVarName | None = Field(None, description="env var with an Ed25519 private key (PEM)")
+    kms_key_id: str | None = None
+
+
+class Audit(Model):
+    s3: S3Audit | None = None
+
+
+class Config(Model):
+    service: Name
+    state_dir: str = ".opsctl"
+    environments: dict[Name, Environment] = Field(min_length=1)
+    slo: Slo = Slo()
+    notify: Notify = Notify()
+    locks: Locks = Locks()
+    audit: Audit = Audit()
+    github: GitHubConfig | None = None
+
+    _path: Path = PrivateAttr(default=Path(CONFIG_NAME))
+    _secret_envs: frozenset[str] = PrivateAttr(default=frozenset())
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def project_dir(self) -> Path:
+        return self._path.parent
+
+    @property
+    def state_path(self) -> Path:
+        return (self.project_dir / self.state_dir).resolve()
+
+    @property
+    def secret_env_names(self) -> frozenset[str]:
+        """Env vars named by ``*_env`` keys: their values are secrets."""
+        return self._secret_envs
+
+    def environment(self, name: str) -> Environment:
+        try:
+            return self.environments[name]
+        except KeyError:
+            known = ", ".join(self.environments)
+            raise BadInput(f"unknown environment '{name}' (defined in {display_path(self._path)}: {known})") from None
+
+
+# A key named like a credential must not carry the credential itself.
+_SECRET_KEY = re.compile(r"(token|secret|password|passwd|webhook|api_?key|routing_key|private_key|credential)", re.I)
+_URL_PASSWORD = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+
+
+def reject_inline_secrets(doc: YamlDoc, data: Any = None, loc: tuple[str | int, ...] = ()) -> None:
+    """Raise on ``token: abc`` or ``https://user:pass@...``: secrets are named by env var."""
+    data = doc.data if data is None and not loc else data
+    if isinstance(data, dict):
+        for key, value in data.items():
+            here = (*loc, key)
+            name = str(key)
+            if (
+                isinstance(value, str | int)
+                and not isinstance(value, bool)
+                and str(value)
+                and _SECRET_KEY.search(name)
+                and not name.endswith("_env")
+            ):
+                raise doc.error(
+                    here,
+                    f"looks like an inline secret; put the value in an environment variable "
+                    f"and name it with {name}_env",
+                )
+            reject_inline_secrets(doc, value, here)
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            reject_inline_secrets(doc, value, (*loc, i))
+    elif isinstance(data, str) and _URL_PASSWORD.search(data):
+        raise doc.error(loc, "URL carries a password; pass credentials through an environment variable")
+
+
+def find_config(start: Path | None = None, explicit: str | os.PathLike[str] | None = None) -> Path:
+    """``--config`` / OPSCTL_CONFIG, else opsctl.yaml in the current folder or a parent."""
+    given = explicit if explicit is not None else os.environ.get("OPSCTL_CONFIG") or None
+    if given is not None:
+        path = Path(given).expanduser()
+        if not path.exists():
+            raise ConfigError(f"{path}: config file not found (from {'--config' if explicit else 'OPSCTL_CONFIG'})")
+        return path
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"no {CONFIG_NAME} in {here} or its parents; create one (see README) or pass --config PATH"
+    )
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate ``path``; every error names the file, the line and the key path."""
+    from opsctl.redact import secret_env_names
+
+    doc = load_yaml_mapping(path, what="config file")
+    reject_inline_secrets(doc)
+    try:
+        config = Config.model_validate(doc.data)
+    except ValidationError as exc:
+        raise validation_error(doc, exc) from None
+    config._path = path.resolve()
+    config._secret_envs = frozenset(secret_env_names(doc.data))
+    return config
+
+
+def config_schema() -> dict[str, Any]:
+    schema = Config.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "opsctl.yaml"
+    return schema

@@ -1,0 +1,1 @@
+"""Checklists, runbooks and the executor that runs them."""

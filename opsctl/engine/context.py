@@ -1,0 +1,104 @@
+"""What an action sees while it runs: the run context.
+
+The context is built once per run by the core (never by the CLI layer) and
+handed to every action. It knows nothing of typer or rich: a person is
+reached only through the :class:`Prompter` protocol, the live view only
+through :class:`Observer`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from opsctl.redact import Redactor
+
+if TYPE_CHECKING:
+    from opsctl.audit import Journal
+    from opsctl.config import Config, Environment
+    from opsctl.platforms.base import Platform
+
+
+class Prompter(Protocol):
+    """Asks a person to confirm a manual item. Returns (answer, reason)."""
+
+    def confirm(self, item_id: str, title: str, instructions: str | None) -> tuple[str, str]:
+        """answer is "yes", "no" or "skip"; reason is free text (required for skip)."""
+        ...
+
+
+class Observer(Protocol):
+    """Receives progress so that a view (Rich, plain, JSON) can draw it."""
+
+    def event(self, kind: str, data: dict[str, Any]) -> None: ...
+
+
+class NullObserver:
+    """Discards progress (runs without a view, tests)."""
+
+    def event(self, kind: str, data: dict[str, Any]) -> None:  # noqa: ARG002 - ignores all by design
+        return None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class RunContext:
+    """Everything a running checklist or runbook step may use.
+
+    ``state`` carries values between steps (``release``, ``previous``, ...);
+    ``platform()`` builds the environment's platform driver on first use.
+    """
+
+    config: Config
+    env_name: str | None
+    run_id: str
+    actor: str
+    journal: Journal
+    redactor: Redactor = field(default_factory=Redactor)
+    params: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)
+    dry_run: bool = False
+    confirmed: frozenset[str] = frozenset()
+    prompter: Prompter | None = None
+    observer: Observer = field(default_factory=NullObserver)
+    clock: Callable[[], datetime] = utcnow
+    cancel: threading.Event = field(default_factory=threading.Event)
+    platform_factory: Callable[[RunContext], Platform] | None = None
+    _platform: Platform | None = field(default=None, repr=False)
+
+    @property
+    def env(self) -> Environment:
+        if self.env_name is None:
+            from opsctl.errors import BadInput
+
+            raise BadInput("this action needs an environment; pass --env ENV")
+        return self.config.environments[self.env_name]
+
+    @property
+    def project_dir(self) -> Path:
+        return self.config.project_dir
+
+    @property
+    def state_dir(self) -> Path:
+        return self.config.state_path
+
+    def platform(self) -> Platform:
+        if self._platform is None:
+            if self.platform_factory is None:
+                from opsctl.platforms import make_platform
+
+                self._platform = make_platform(self)
+            else:
+                self._platform = self.platform_factory(self)
+        return self._platform
+
+    def emit(self, kind: str, **data: Any) -> None:
+        """Progress for the view (already redacted)."""
+        self.observer.event(kind, self.redactor.value(data))

@@ -1,0 +1,27 @@
+"""The names that ``with:`` templates and ``when:`` expressions can use."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from opsctl.gitinfo import LazyGit
+
+if TYPE_CHECKING:
+    from opsctl.engine.context import RunContext
+
+
+def template_context(ctx: RunContext) -> dict[str, Any]:
+    """``env``, ``params``, ``release``, ``previous``, ``run``, ``git``, ``service``, ``slo``."""
+    env: dict[str, Any] = {"name": ctx.env_name}
+    if ctx.env_name is not None:
+        env.update(ctx.env.model_dump(by_alias=True, mode="json"))
+    return {
+        "env": env,
+        "params": dict(ctx.params),
+        "release": ctx.state.get("release"),
+        "previous": ctx.state.get("previous"),
+        "run": {"id": ctx.run_id, "actor": ctx.actor, "dry_run": ctx.dry_run, "state": dict(ctx.state)},
+        "git": LazyGit(ctx.project_dir),
+        "service": ctx.config.service,
+        "slo": ctx.config.slo.model_dump(mode="json"),
+    }

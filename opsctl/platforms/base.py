@@ -1,0 +1,147 @@
+"""The Platform interface: what opsctl needs from a container platform.
+
+A driver (ECS with boto3, Fly Machines with httpx) is made by
+:func:`opsctl.platforms.make_platform` from an environment's ``platform:``
+config and receives its API client by injection, so tests can hand it a
+client pointed at a local server.
+
+Rules every driver follows:
+- read before writing: ``plan`` and ``current_release`` never change anything;
+- never re-send a mutating call after an ambiguous error: describe first;
+- follow *our* change to a verdict; never report success for a state the
+  platform reached by reverting us;
+- never delete what a rollback may still need (task definitions, images).
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Release:
+    """One deployable state of the service.
+
+    ``id`` is what the platform calls it (ECS: ``family:revision``; Fly: the
+    image reference); ``image`` is the configured container's image.
+    """
+
+    id: str
+    image: str
+    created_at: datetime | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tag(self) -> str:
+        """The image tag (``hvb:1.8.0`` -> ``1.8.0``; a digest reference -> the digest)."""
+        return image_tag(self.image)
+
+
+def image_tag(image: str) -> str:
+    if "@" in image:
+        return image.rsplit("@", 1)[1]
+    last = image.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else "latest"
+
+
+@dataclass(frozen=True)
+class DeployPlan:
+    """What a deploy would do, computed with reads only (the dry run shows it)."""
+
+    current: Release | None
+    image: str
+    summary: str  # "hvb-staging:12 (hvb:1.7.0) -> new revision with hvb:1.8.0"
+    diff: tuple[str, ...] = ()  # unified-diff lines of the change (task definition, machine config)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class RolloutStatus(StrEnum):
+    STABLE = "stable"  # our change is what runs, everywhere
+    FAILED = "failed"  # our change failed (rollout FAILED, tasks cannot be placed, machine critical)
+    REVERTED = "reverted"  # the platform itself put something else back (circuit breaker)
+    TIMEOUT = "timeout"  # no verdict before the deadline
+    INTERRUPTED = "interrupted"  # cancel was set
+
+
+def _ignore(message: str) -> None:
+    del message
+
+
+@dataclass(frozen=True)
+class RolloutOptions:
+    timeout: float = 900.0
+    on_event: Callable[[str], None] = _ignore  # platform events, for the live view
+    cancel: threading.Event = field(default_factory=threading.Event)
+    strategy: str | None = None  # Fly: rolling | canary | immediate (None = config default)
+    poll_interval: float = 5.0  # first poll delay; drivers back off from here
+    # Canary strategies call this after the first unit runs the new image; a
+    # False answer (with its reason) stops the rollout and restores the canary.
+    verify_canary: Callable[[], tuple[bool, str]] | None = None
+
+
+@dataclass(frozen=True)
+class RolloutResult:
+    status: RolloutStatus
+    release: Release | None  # what runs after the rollout (our release when STABLE)
+    message: str  # one line: what happened and why
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is RolloutStatus.STABLE
+
+
+class Platform(ABC):
+    """A container platform holding one service of one environment."""
+
+    kind: str = "abstract"
+
+    @abstractmethod
+    def describe(self) -> str:
+        """A short human name of the target: ``ecs hvb-staging/hotel-voice-bot (eu-west-1)``."""
+
+    @abstractmethod
+    def current_release(self) -> Release:
+        """What the service runs now. Raises BadInput if the target does not exist."""
+
+    @abstractmethod
+    def releases(self, limit: int = 20) -> list[Release]:
+        """Platform-side history, newest first (ECS: ACTIVE revisions of the family)."""
+
+    @abstractmethod
+    def find_release(self, ref: str) -> Release | None:
+        """A release by id or image reference, or None when the platform knows none."""
+
+    @abstractmethod
+    def can_deploy(self, release: Release) -> tuple[bool, str]:
+        """Whether ``release`` can still be deployed (ECS: its task definition is ACTIVE), and why not."""
+
+    @abstractmethod
+    def plan(self, image: str) -> DeployPlan:
+        """What ``deploy(image)`` would change, using reads only."""
+
+    @abstractmethod
+    def deploy(self, image: str, options: RolloutOptions) -> RolloutResult:
+        """Roll ``image`` out and follow it until stable, failed, reverted, timed out or cancelled.
+
+        Idempotent on resume: if the platform already runs or is rolling out
+        ``image`` from an earlier attempt of the same run, follow that instead
+        of starting another change.
+        """
+
+    @abstractmethod
+    def rollback(self, to: Release, options: RolloutOptions) -> RolloutResult:
+        """Put ``to`` back (ECS: the exact task definition revision) and follow it."""
+
+    def warnings(self) -> list[str]:
+        """Conditions a person should know about (e.g. machines on mixed images); `status` shows them."""
+        return []
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release clients and leases."""

@@ -1,0 +1,110 @@
+"""One invocation's core services: config, redactor, audit log, actor and clock, made once.
+
+The CLI builds a :class:`Workspace` in its root callback (lazily) and asks it
+for run contexts; tests build one directly and swap its parts (clock, actor).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from opsctl.audit import AuditLog, Journal
+from opsctl.config import Config, find_config, load_config
+from opsctl.engine.context import NullObserver, Observer, Prompter, RunContext, utcnow
+from opsctl.redact import Redactor
+
+if TYPE_CHECKING:
+    from opsctl.engine.executor import ChecklistResult
+
+
+@dataclass
+class Workspace:
+    config: Config
+    redactor: Redactor
+    actor: str
+    clock: Callable[[], datetime] = utcnow
+    audit: AuditLog = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.audit = AuditLog(self.config.state_path / "audit.jsonl", self.redactor, self.clock)
+
+    @classmethod
+    def load(
+        cls, config_path: str | None = None, *, actor: str | None = None, clock: Callable[[], datetime] = utcnow
+    ) -> Workspace:
+        from opsctl.actor import resolve_actor
+
+        config = load_config(find_config(explicit=config_path))
+        redactor = Redactor.from_env(config.secret_env_names)
+        return cls(config, redactor, actor or resolve_actor(), clock)
+
+    @property
+    def state_dir(self) -> Path:
+        return self.config.state_path
+
+    def new_run_id(self) -> str:
+        """Sortable by time, unique across hosts: ``r20261127-110102-4f3a9c``."""
+        return self.clock().strftime("r%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+    def journal(self, run: str, runbook: str, env: str | None, **extra: Any) -> Journal:
+        return Journal(self.audit, run, runbook, env, self.actor, extra)
+
+    def context(
+        self,
+        journal: Journal,
+        env_name: str | None,
+        *,
+        params: dict[str, Any] | None = None,
+        dry_run: bool = False,
+        confirmed: frozenset[str] = frozenset(),
+        prompter: Prompter | None = None,
+        observer: Observer | None = None,
+    ) -> RunContext:
+        if env_name is not None:
+            self.config.environment(env_name)  # unknown names fail here, listing the known ones
+        return RunContext(
+            config=self.config, env_name=env_name, run_id=journal.run, actor=self.actor, journal=journal,
+            redactor=self.redactor, params=dict(params or {}), dry_run=dry_run, confirmed=confirmed,
+            prompter=prompter, observer=observer or NullObserver(), clock=self.clock,
+        )  # fmt: skip
+
+
+def run_named_checklist(
+    ws: Workspace,
+    name: str,
+    env_name: str | None,
+    *,
+    params: dict[str, Any] | None = None,
+    dry_run: bool = False,
+    confirmed: frozenset[str] = frozenset(),
+    prompter: Prompter | None = None,
+    observer: Observer | None = None,
+) -> ChecklistResult:
+    """``opsctl checklist run``: load, run and journal one checklist as a run of its own."""
+    from opsctl.engine.executor import run_checklist
+    from opsctl.engine.loader import load_checklist
+    from opsctl.errors import Interrupted
+
+    if env_name is not None:
+        ws.config.environment(env_name)
+    loaded = load_checklist(name, ws.config.project_dir)
+    journal = ws.journal(ws.new_run_id(), f"checklist:{name}", env_name)
+    ctx = ws.context(journal, env_name, params=params, dry_run=dry_run, confirmed=confirmed,
+                     prompter=prompter, observer=observer)  # fmt: skip
+    journal.event("run", "started", dry_run=dry_run, params=ctx.params)
+    try:
+        result = run_checklist(ctx, loaded)
+    except KeyboardInterrupt:
+        ctx.cancel.set()
+        journal.event("run", "interrupted")
+        raise Interrupted(f"interrupted; run {journal.run} is journaled in the audit log") from None
+    except Exception as exc:
+        journal.event("run", "error", summary=str(exc))
+        raise
+    journal.event("run", result.status.value, counts=result.counts(), duration_ms=round(result.duration_s * 1000))
+    return result
