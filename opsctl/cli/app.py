@@ -120,11 +120,14 @@ def version(ctx: typer.Context) -> None:
 
 
 def _register() -> None:
-    from opsctl.cli import audit_cmd, checklist_cmd, config_cmd
+    from opsctl.cli import audit_cmd, checklist_cmd, config_cmd, deploy_cmd, lock_cmd, status_cmd
 
-    app.add_typer(config_cmd.app, name="config")
+    deploy_cmd.register(app)
+    status_cmd.register(app)
     app.add_typer(checklist_cmd.app, name="checklist")
     app.add_typer(audit_cmd.app, name="audit")
+    app.add_typer(lock_cmd.app, name="lock")
+    app.add_typer(config_cmd.app, name="config")
 
 
 _register()

@@ -31,3 +31,11 @@ class TerminalPrompter:
             return "skip", reason.strip()
         reason = Prompt.ask("  what is missing? (optional)", default="", console=self.console)
         return "no", reason.strip()
+
+    def type_to_confirm(self, env: str, plan: str) -> bool:
+        from rich.markup import escape
+        from rich.prompt import Prompt
+
+        self.console.print(f"[bold yellow]{escape(env)} is protected.[/] Plan: {escape(plan)}")
+        typed = Prompt.ask(f"  type [bold]{escape(env)}[/] to go ahead", console=self.console)
+        return typed.strip() == env

@@ -30,6 +30,10 @@ class Prompter(Protocol):
         """answer is "yes", "no" or "skip"; reason is free text (required for skip)."""
         ...
 
+    def type_to_confirm(self, env: str, plan: str) -> bool:
+        """Show the plan and ask the person to type the environment's name."""
+        ...
+
 
 class Observer(Protocol):
     """Receives progress so that a view (Rich, plain, JSON) can draw it."""

@@ -131,7 +131,8 @@ def run_checklist(ctx: RunContext, checklist: LoadedChecklist, *, step: str | No
         results[entry.item.id] = _run_item(ctx, checklist.name, prefix, entry, results)
     for wave in _waves(automatic):
         workers = min(checklist.model.concurrency, len(wave))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opsctl-item") as pool:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opsctl-item")
+        try:
             futures = {
                 p.item.id: pool.submit(
                     contextvars.copy_context().run, _run_item, ctx, checklist.name, prefix, p, results
@@ -140,6 +141,12 @@ def run_checklist(ctx: RunContext, checklist: LoadedChecklist, *, step: str | No
             }
             for item_id, future in futures.items():
                 results[item_id] = future.result()
+        except BaseException:
+            # Ctrl-C or bad input: tell running actions to stop and do not wait for them.
+            ctx.cancel.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
     ordered = tuple(results[p.item.id] for p in prepared)
     result = ChecklistResult(checklist.name, checklist.model.title, ordered, time.monotonic() - started)
     ctx.journal.event(prefix, result.status.value, checklist=checklist.name, counts=result.counts(),
@@ -223,7 +230,7 @@ def _attempt(ctx: RunContext, entry: _Prepared) -> tuple[Outcome, int]:
     attempts = 0
     while True:
         attempts += 1
-        outcome = _call_with_timeout(ctx, entry, item.timeout or DEFAULT_ITEM_TIMEOUT)
+        outcome = call_action(ctx, entry.spec, entry.params, item.timeout or DEFAULT_ITEM_TIMEOUT, item.id)
         if outcome.status is not Status.FAILED or attempts > item.retry.count or ctx.cancel.is_set():
             return outcome, attempts
         ctx.emit("item.retry", id=item.id, attempt=attempts, summary=outcome.summary)
@@ -231,20 +238,27 @@ def _attempt(ctx: RunContext, entry: _Prepared) -> tuple[Outcome, int]:
             return outcome, attempts
 
 
-def _call_with_timeout(ctx: RunContext, entry: _Prepared, timeout: float) -> Outcome:
-    """Run the action in its own thread so that a hung action cannot hang the checklist."""
+def call_action(ctx: RunContext, spec: ActionSpec, params: Any, timeout: float, label: str) -> Outcome:
+    """Run an action in its own thread so that a hung action cannot hang the run.
+
+    OpsctlErrors (bad input, needs a human, interrupted) propagate; any other
+    exception becomes a failed outcome naming it.
+    """
     box: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            box["outcome"] = entry.spec.fn(ctx, entry.params)
+            box["outcome"] = spec.fn(ctx, params)
         except BaseException as exc:  # handed to the caller's thread below
             box["error"] = exc
 
     worker = threading.Thread(target=contextvars.copy_context().run, args=(target,), daemon=True,
-                              name=f"opsctl-action-{entry.item.id}")  # fmt: skip
+                              name=f"opsctl-action-{label}")  # fmt: skip
     worker.start()
-    worker.join(timeout)
+    # Join in slices: a long join would delay Ctrl-C until the action ends.
+    deadline = time.monotonic() + timeout
+    while worker.is_alive() and time.monotonic() < deadline:
+        worker.join(min(0.2, max(0.0, deadline - time.monotonic())))
     if worker.is_alive():
         return Outcome.failed(f"timed out after {format_duration(timeout)}", timeout_s=timeout)
     error = box.get("error")
@@ -255,5 +269,5 @@ def _call_with_timeout(ctx: RunContext, entry: _Prepared, timeout: float) -> Out
         return Outcome.failed(f"{type(error).__name__}: {error}", error=type(error).__name__)
     outcome = box.get("outcome")
     if not isinstance(outcome, Outcome):
-        return Outcome.failed(f"action {entry.spec.name} returned no outcome")
+        return Outcome.failed(f"action {spec.name} returned no outcome")
     return outcome

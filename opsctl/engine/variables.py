@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 def template_context(ctx: RunContext) -> dict[str, Any]:
-    """``env``, ``params``, ``release``, ``previous``, ``run``, ``git``, ``service``, ``slo``."""
+    """``env``, ``params``, ``release``, ``previous``, ``run``, ``git``, ``service``, ``slo``, ``github``..."""
     env: dict[str, Any] = {"name": ctx.env_name}
     if ctx.env_name is not None:
         env.update(ctx.env.model_dump(by_alias=True, mode="json"))
@@ -23,5 +23,7 @@ def template_context(ctx: RunContext) -> dict[str, Any]:
         "run": {"id": ctx.run_id, "actor": ctx.actor, "dry_run": ctx.dry_run, "state": dict(ctx.state)},
         "git": LazyGit(ctx.project_dir),
         "service": ctx.config.service,
+        "github": ctx.config.github.model_dump() if ctx.config.github else None,
+        "notify": ctx.config.notify.model_dump(exclude_none=True),
         "slo": ctx.config.slo.model_dump(mode="json"),
     }

@@ -1,0 +1,59 @@
+"""Gates answered by the audit log: ``audit.verified_in`` (an image passed verification elsewhere)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from opsctl.actions.registry import action
+from opsctl.engine.context import RunContext
+from opsctl.engine.outcome import Outcome
+
+
+class VerifiedInParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    env: str | None = Field(None, description="where it must have been verified (default: requires.promoted_from)")
+    image: str | None = Field(None, description="default: the image being deployed")
+
+
+@action("audit.verified_in", VerifiedInParams)
+def verified_in(ctx: RunContext, params: VerifiedInParams) -> Outcome:
+    """The image passed post-deploy verification in another environment (e.g. migrations tested in staging)."""
+    from opsctl.history import load_runs
+
+    source = params.env or (ctx.env.requires.promoted_from if ctx.env_name else None)
+    image = params.image or ctx.params.get("image")
+    if not source or source == ctx.env_name:
+        return Outcome.skipped(f"{ctx.env_name} is where changes are first verified; nothing to compare with")
+    if not image:
+        return Outcome.failed("no image given: pass --image")
+    ctx.config.environment(source)
+    runs = [r for r in load_runs(ctx.journal.log.path, source) if r.image == image]
+    verified = [r for r in runs if r.status == "succeeded" and r.verified]
+    if verified:
+        last = verified[-1]
+        return Outcome.passed(f"{image} was verified on {source} by run {last.run} ({last.finished})",
+                              run=last.run)  # fmt: skip
+    if runs:
+        return Outcome.failed(f"{image} did not pass verification on {source}: run {runs[-1].run} ended "
+                              f"'{runs[-1].status}'")  # fmt: skip
+    return Outcome.failed(f"{image} was never deployed to {source}; deploy and verify it there first")
+
+
+class RecordParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    require_incident: bool = Field(True, description="emergency changes must name an incident")
+
+
+@action("change.record", RecordParams)
+def change_record(ctx: RunContext, params: RecordParams) -> Outcome:
+    """The change is recorded: type, incident, reason and impact, in the audit log."""
+    change_type = str(ctx.journal.extra.get("change_type", "normal"))
+    incident = ctx.params.get("incident")
+    reason = ctx.params.get("reason")
+    if params.require_incident and change_type == "emergency" and not incident:
+        return Outcome.failed("an emergency change needs an incident id (--incident INC-42)")
+    parts = [f"{change_type} change"]
+    if incident:
+        parts.append(f"incident {incident}")
+    parts.append(f"reason: {reason}" if reason else "no reason given (--reason)")
+    return Outcome.passed("recorded: " + ", ".join(parts), change_type=change_type, incident=incident, reason=reason)

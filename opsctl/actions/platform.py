@@ -1,0 +1,191 @@
+"""Platform actions: ``platform.plan``, ``platform.deploy``, ``platform.rollback``, ``rollback.ready``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from opsctl.actions.registry import action
+from opsctl.config import Duration
+from opsctl.durations import format_duration
+from opsctl.engine.context import RunContext
+from opsctl.engine.outcome import Outcome
+from opsctl.errors import BadInput, Interrupted
+from opsctl.platforms.base import Release, RolloutOptions, RolloutResult, RolloutStatus
+
+DEFAULT_TIMEOUT = 900.0
+
+
+def release_dict(release: Release) -> dict[str, Any]:
+    return {
+        "id": release.id,
+        "image": release.image,
+        "tag": release.tag,
+        "created_at": release.created_at.isoformat() if release.created_at else None,
+    }
+
+
+def _options(ctx: RunContext, timeout: float | None, strategy: str | None = None) -> RolloutOptions:
+    budget = timeout or float(ctx.params.get("timeout") or DEFAULT_TIMEOUT)
+    return RolloutOptions(
+        timeout=budget,
+        on_event=lambda message: ctx.emit("platform.event", message=message),
+        cancel=ctx.cancel,
+        strategy=strategy or ctx.params.get("strategy"),
+        poll_interval=ctx.env.platform.poll_interval,
+    )
+
+
+def _verdict(ctx: RunContext, result: RolloutResult, done: str) -> Outcome:
+    if result.status is RolloutStatus.INTERRUPTED or ctx.cancel.is_set():
+        raise Interrupted(f"interrupted while waiting for the platform: {result.message}")
+    detail = {"rollout": result.status.value, **result.detail}
+    if result.release is not None:
+        detail["release"] = release_dict(result.release)
+    if result.ok:
+        return Outcome.passed(done, **detail)
+    return Outcome.failed(result.message, **detail)
+
+
+class PlanParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    image: str | None = None
+
+
+@action("platform.plan", PlanParams)
+def platform_plan(ctx: RunContext, params: PlanParams) -> Outcome:
+    """Read the platform and say what the change would do (release now -> release after)."""
+    platform = ctx.platform()
+    image = params.image or ctx.params.get("image")
+    current = platform.current_release()
+    ctx.state.setdefault("previous", release_dict(current))
+    if not image:
+        return Outcome.passed(f"{platform.describe()} runs {current.id} ({current.image})",
+                              current=release_dict(current))  # fmt: skip
+    plan = platform.plan(str(image))
+    ctx.state["plan"] = {"summary": plan.summary, "diff": list(plan.diff)}
+    for line in plan.diff:
+        ctx.emit("message", message=line)
+    return Outcome.passed(plan.summary, current=release_dict(current), image=image, diff=list(plan.diff))
+
+
+class DeployParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    image: str | None = None
+    timeout: Duration | None = None
+    strategy: str | None = None
+
+
+@action("platform.deploy", DeployParams, mutating=True)
+def platform_deploy(ctx: RunContext, params: DeployParams) -> Outcome:
+    """Roll the image out and follow it until stable (or failed, reverted, timed out)."""
+    image = params.image or ctx.params.get("image")
+    if not image:
+        raise BadInput("platform.deploy needs an image: pass --image or set with: image")
+    platform = ctx.platform()
+    ctx.state.setdefault("previous", release_dict(platform.current_release()))
+    ctx.state["attempted"] = {"id": None, "image": str(image)}
+    options = _options(ctx, params.timeout, params.strategy)
+    result = platform.deploy(str(image), options)
+    if result.release is not None and result.release.image == str(image):
+        ctx.state["attempted"] = release_dict(result.release)
+    outcome = _verdict(ctx, result, f"{image} is live as {result.release.id if result.release else '?'}"
+                                    f" (stable within {format_duration(options.timeout)})")  # fmt: skip
+    if outcome.ok and result.release is not None:
+        ctx.state["release"] = release_dict(result.release)
+    return outcome
+
+
+class RollbackParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: str | None = None
+    timeout: Duration | None = None
+
+
+def resolve_target(ctx: RunContext, to: str | None, leaving: set[str] | None = None) -> tuple[Release, str]:
+    """The release to roll back to, and why it was chosen.
+
+    ``--to`` names one; else the newest release that passed verification in
+    this environment (from the audit log), never the release being rolled
+    back; else the platform's previous deployable release.
+    """
+    from opsctl.history import last_verified, load_runs
+
+    platform = ctx.platform()
+    current = platform.current_release()
+    if leaving is None:
+        attempted = ctx.state.get("attempted") or {}
+        # After a failed deploy the failed release is what we leave; otherwise, what runs now.
+        leaving = {str(attempted["id"])} if attempted.get("id") else {current.id}
+    runs = load_runs(ctx.journal.log.path, ctx.env_name)
+    if to:
+        target = platform.find_release(to)
+        if target is None:
+            known = ", ".join(r.id for r in platform.releases(limit=10)) or "none"
+            raise BadInput(f"--to {to} names no known release of {platform.describe()} (recent: {known})")
+        why = "named with --to"
+    else:
+        record = last_verified(runs, str(ctx.env_name), exclude_ids=leaving)
+        target = platform.find_release(record.id) if record else None
+        why = f"last verified release (run {record.run}, {record.when[:16]})" if record else ""
+        if target is None:
+            target = _fallback(current, platform.releases(limit=20), leaving, _known_bad(runs, str(ctx.env_name)))
+            why = "the release running before (not verified by opsctl yet)" if target is current else (
+                "previous revision (no verified release in the audit log)")
+        if target is None:
+            raise _no_target(platform.describe())
+    ok, reason = platform.can_deploy(target)
+    if not ok:
+        raise BadInput(f"cannot roll back to {target.id}: {reason}")
+    return target, why
+
+
+def _known_bad(runs: list[Any], env: str) -> set[str]:
+    """Release ids and images that failed verification or were rolled back here: never targets."""
+    from opsctl.history import release_history
+
+    bad = [r for r in release_history(runs, env) if r.verdict in ("failed", "rolled back")]
+    return {r.id for r in bad} | {r.image for r in bad}
+
+
+def _fallback(current: Release, releases: list[Release], leaving: set[str], bad: set[str]) -> Release | None:
+    """What ran before ``current`` on the platform: older, not being left, not known bad."""
+    ids = [r.id for r in releases]
+    # Newest first: only releases after the current one are "before" it.
+    older = releases[ids.index(current.id) + 1 :] if current.id in ids else releases
+    for release in [current, *older]:
+        if release.id not in leaving and release.id not in bad and release.image not in bad:
+            return release
+    return None
+
+
+def _no_target(described: str) -> BadInput:
+    return BadInput(f"no rollback target for {described}: no verified release in the audit log and no earlier "
+                    "release on the platform; name one with --to")  # fmt: skip
+
+
+@action("platform.rollback", RollbackParams, mutating=True)
+def platform_rollback(ctx: RunContext, params: RollbackParams) -> Outcome:
+    """Put the last verified release (or --to) back and follow it until stable."""
+    target, why = resolve_target(ctx, params.to or ctx.params.get("to"))
+    ctx.state["rollback_target"] = release_dict(target)
+    ctx.emit("message", message=f"rolling back to {target.id} ({target.image}): {why}")
+    result = ctx.platform().rollback(target, _options(ctx, params.timeout))
+    outcome = _verdict(ctx, result, f"rolled back to {target.id} ({target.image}): {why}")
+    if outcome.ok:
+        ctx.state["release"] = release_dict(result.release or target)
+    return outcome
+
+
+@action("rollback.ready", PlanParams)
+def rollback_ready(ctx: RunContext, params: PlanParams) -> Outcome:
+    """A known-good rollback target exists and can still be deployed; names it."""
+    del params
+    try:
+        # Planned before the deploy: what runs now is a fair target if the new image fails.
+        target, why = resolve_target(ctx, None, leaving=set())
+    except BadInput as exc:
+        return Outcome.failed(str(exc))
+    ctx.state["rollback_plan"] = release_dict(target)
+    return Outcome.passed(f"rollback plan: {target.id} ({target.image}), {why}", target=release_dict(target))

@@ -1,0 +1,165 @@
+"""What the audit log says about runs and releases (the log is also the run journal).
+
+Each run writes ``step: "run"`` events: ``started`` (with params and the
+runbook's digest) and one terminal event (``succeeded``, ``failed``,
+``rolled_back``, ``rollback_failed``, ``interrupted``, ``error``) carrying the
+releases before and after. Reading only those lines keeps ``status``,
+``releases`` and ``report`` fast on large logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opsctl.audit import read_events
+
+RUN_MARK = b'"step":"run"'
+TERMINAL = frozenset({"succeeded", "failed", "rolled_back", "rollback_failed", "interrupted", "error", "passed",
+                      "warned"})  # fmt: skip
+DEPLOYING = frozenset({"deploy", "rollback", "hot-patch"})
+
+
+@dataclass
+class RunSummary:
+    run: str
+    runbook: str
+    env: str
+    actor: str
+    started: str
+    status: str = "running"
+    finished: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    digest: str | None = None
+    release_before: dict[str, Any] | None = None
+    release_after: dict[str, Any] | None = None
+    verified: bool = False
+    rolled_back: bool = False
+    change_type: str | None = None
+    incident: str | None = None
+    summary: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def finished_ok(self) -> bool:
+        return self.status == "succeeded"
+
+    @property
+    def image(self) -> str | None:
+        """The image the run set out to deploy (a rollback: the image it put back)."""
+        image = self.params.get("image")
+        if image:
+            return str(image)
+        return str(self.release_after.get("image")) if self.release_after else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.run, "runbook": self.runbook, "env": self.env, "actor": self.actor,
+            "started": self.started, "finished": self.finished, "status": self.status,
+            "image": self.image, "release_before": self.release_before, "release_after": self.release_after,
+            "verified": self.verified, "rolled_back": self.rolled_back, "change_type": self.change_type,
+            "incident": self.incident, "summary": self.summary,
+        }  # fmt: skip
+
+
+def summarize(events: Iterable[dict[str, Any]]) -> list[RunSummary]:
+    """One summary per run, oldest first, from run-level events."""
+    runs: dict[str, RunSummary] = {}
+    for event in events:
+        if event.get("step") != "run":
+            continue
+        run_id = str(event.get("run"))
+        summary = runs.get(run_id)
+        if summary is None:
+            summary = runs[run_id] = RunSummary(
+                run_id, str(event.get("runbook")), str(event.get("env")), str(event.get("actor")), str(event.get("ts"))
+            )
+        status = str(event.get("status"))
+        summary.change_type = event.get("change_type", summary.change_type)
+        summary.incident = event.get("incident", summary.incident)
+        if status in ("started", "resumed"):
+            if status == "started":
+                summary.params = dict(event.get("params") or {})
+                summary.digest = event.get("digest")
+            summary.status = "running"
+            summary.finished = None
+        elif status in TERMINAL:
+            summary.status = status
+            summary.finished = str(event.get("ts"))
+            summary.release_before = event.get("release_before", summary.release_before)
+            summary.release_after = event.get("release_after", summary.release_after)
+            summary.verified = bool(event.get("verified", False))
+            summary.rolled_back = status in ("rolled_back", "rollback_failed")
+            summary.summary = str(event.get("summary", ""))
+            summary.extra = {k: v for k, v in event.items() if k not in _KNOWN}
+    return list(runs.values())
+
+
+_KNOWN = frozenset({"seq", "ts", "run", "runbook", "env", "actor", "step", "status", "prev", "hash", "summary",
+                    "release_before", "release_after", "verified", "change_type", "incident"})  # fmt: skip
+
+
+def load_runs(audit_path: Path, env: str | None = None) -> list[RunSummary]:
+    runs = summarize(read_events(audit_path, contains=RUN_MARK))
+    return [r for r in runs if env is None or r.env == env]
+
+
+def run_events(audit_path: Path, run_id: str) -> list[dict[str, Any]]:
+    needle = f'"run":"{run_id}"'.encode()
+    return [e for e in read_events(audit_path, contains=needle) if e.get("run") == run_id]
+
+
+@dataclass(frozen=True)
+class ReleaseRecord:
+    """A release as the audit log saw it in one environment."""
+
+    id: str
+    image: str
+    run: str
+    when: str
+    actor: str
+    verdict: str  # verified | failed | rolled back | running
+
+
+def release_history(runs: list[RunSummary], env: str) -> list[ReleaseRecord]:
+    """Releases put in place by deploys, hot-patches and rollbacks, newest first."""
+    records = []
+    for run in runs:
+        if run.env != env or run.runbook not in DEPLOYING:
+            continue
+        release = run.release_after if run.status == "succeeded" else (run.extra.get("attempted") or run.release_after)
+        if not release:
+            continue
+        if run.status == "succeeded":
+            verdict = "verified" if run.verified else "deployed"
+        elif run.status in ("rolled_back", "rollback_failed"):
+            verdict = "rolled back"
+        elif run.status == "running":
+            verdict = "running"
+        else:
+            verdict = "failed"
+        records.append(ReleaseRecord(str(release.get("id")), str(release.get("image")), run.run,
+                                     run.finished or run.started, run.actor, verdict))  # fmt: skip
+    return list(reversed(records))
+
+
+def last_verified(runs: list[RunSummary], env: str, *, exclude_ids: Iterable[str] = ()) -> ReleaseRecord | None:
+    """The newest verified release in ``env`` that is not excluded and never failed afterwards."""
+    excluded = set(exclude_ids)
+    history = release_history(runs, env)
+    bad_images = {r.image for r in history if r.verdict in ("failed", "rolled back")}
+    for record in history:
+        if record.verdict != "verified" or record.id in excluded:
+            continue
+        # A release verified once but later found broken by a deploy of the same image is no target.
+        if record.image in bad_images and _failed_after(history, record):
+            continue
+        return record
+    return None
+
+
+def _failed_after(history: list[ReleaseRecord], record: ReleaseRecord) -> bool:
+    return any(r.image == record.image and r.verdict in ("failed", "rolled back") and r.when > record.when
+               for r in history)  # fmt: skip

@@ -1,0 +1,21 @@
+"""Per-environment deploy locks: one run per environment at a time."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opsctl.config import Config
+    from opsctl.locks.base import LockBackend
+
+
+def make_lock_backend(config: Config) -> LockBackend:
+    """The backend named by ``locks.backend`` (file by default)."""
+    if config.locks.backend == "dynamodb":
+        from opsctl.errors import BadInput
+
+        # The shared DynamoDB backend is a planned addition (team-scale issue).
+        raise BadInput("locks.backend dynamodb is not available in this opsctl version yet; use backend: file")
+    from opsctl.locks.file import FileLockBackend
+
+    return FileLockBackend(config.state_path / "locks")
