@@ -254,6 +254,7 @@ def _locked(ws: Workspace, ctx: RunContext, runbook: str, options: RunOptions) -
         _restore_sigterm(previous)
         if handle is not None:
             handle.release()
+        ws.run_finished(ctx.run_id)
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

@@ -29,9 +29,21 @@ class Workspace:
     actor: str
     clock: Callable[[], datetime] = utcnow
     audit: AuditLog = field(init=False)
+    # Called with the run id when a run ends, however it ends (the S3 mirror uploads here).
+    run_finished_hooks: list[Callable[[str], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.audit = AuditLog(self.config.state_path / "audit.jsonl", self.redactor, self.clock)
+
+    def run_finished(self, run_id: str) -> None:
+        """Tell the hooks that ``run_id`` ended; a hook that fails never fails the run."""
+        for hook in self.run_finished_hooks:
+            try:
+                hook(run_id)
+            except Exception as exc:  # the run's outcome stands; the hook reports its own state
+                self.audit.append({"run": run_id, "runbook": "-", "env": "-", "actor": self.actor,
+                                   "step": "hook", "status": "warned",
+                                   "summary": f"after-run hook failed: {type(exc).__name__}: {exc}"})  # fmt: skip
 
     @classmethod
     def load(
@@ -107,4 +119,5 @@ def run_named_checklist(
         journal.event("run", "error", summary=str(exc))
         raise
     journal.event("run", result.status.value, counts=result.counts(), duration_ms=round(result.duration_s * 1000))
+    ws.run_finished(journal.run)
     return result
