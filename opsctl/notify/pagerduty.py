@@ -1,0 +1,65 @@
+"""PagerDuty Events API v2: change events for production changes, an alert when a rollback fails.
+
+- every finished change to a protected environment (deploy or rollback,
+  succeeded or failed) is a **change event** (``POST /v2/change/enqueue``):
+  context for whoever is on call, without paging anyone;
+- a failed automatic rollback (``rollback.failed``, in any environment) is an
+  **alert** (``POST /v2/enqueue``, ``trigger``, severity critical) that pages:
+  the service is in a state opsctl could not repair. Its ``dedup_key`` is per
+  run, so a retried or repeated send cannot open a second incident.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from opsctl.notify import NotReady, render_json, secret_from_env
+from opsctl.notify.deliver import Request
+
+if TYPE_CHECKING:
+    from opsctl.engine.context import RunContext
+
+CHANGE_EVENTS = frozenset({"deploy.succeeded", "deploy.failed", "rollback.succeeded", "rollback.failed"})
+ALERT_EVENTS = frozenset({"rollback.failed"})
+_SUMMARY_MAX = 1024  # the API's limit for payload.summary
+
+
+def kinds(event: str, protected: bool) -> list[str]:
+    """Which PagerDuty events an opsctl event becomes: "change", "alert", both or none."""
+    found = []
+    if protected and event in CHANGE_EVENTS:
+        found.append("change")
+    if event in ALERT_EVENTS:
+        found.append("alert")
+    return found
+
+
+def dedup_key(context: dict[str, Any]) -> str:
+    return f"opsctl/{context['service']}/{context['env'] or '-'}/{context['run']}"[:255]
+
+
+def requests(ctx: RunContext, context: dict[str, Any]) -> list[Request]:
+    config = ctx.config.notify.pagerduty
+    if config is None:
+        raise NotReady(
+            "not configured: add notify: {pagerduty: {routing_key_env: PAGERDUTY_ROUTING_KEY}} to opsctl.yaml"
+        )
+    wanted = kinds(context["event"], bool(context["protected"]))
+    if not wanted:
+        return []
+    key = secret_from_env(ctx, config.routing_key_env, "the routing key of a PagerDuty Events API v2 integration")
+    base = config.api_url.rstrip("/")
+    made = []
+    for kind in wanted:
+        payload = render_json(ctx, f"pagerduty-{kind}.json.j2", {**context, "dedup_key": dedup_key(context)})
+        body = payload.get("payload")
+        if isinstance(body, dict) and isinstance(body.get("summary"), str):
+            body["summary"] = body["summary"][:_SUMMARY_MAX]
+        if kind == "alert":
+            # Whatever a project template says, the page must trigger and dedupe per run.
+            payload.update(event_action="trigger", dedup_key=dedup_key(context))
+        # The key is added after rendering so that no template ever sees it.
+        payload = {"routing_key": key, **payload}
+        path = "/v2/change/enqueue" if kind == "change" else "/v2/enqueue"
+        made.append(Request("pagerduty", f"PagerDuty {kind} event", base + path, payload, kind=f"{kind} event"))
+    return made

@@ -1,0 +1,23 @@
+"""Slack incoming webhook: a Block Kit message (header, fields, a colour bar per outcome)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from opsctl.notify import NotReady, render_json, secret_from_env
+from opsctl.notify.deliver import Request
+
+if TYPE_CHECKING:
+    from opsctl.engine.context import RunContext
+
+TEMPLATE = "slack.json.j2"
+
+
+def requests(ctx: RunContext, context: dict[str, Any]) -> list[Request]:
+    """One message per event; the webhook URL comes from the env var named by ``webhook_env``."""
+    config = ctx.config.notify.slack
+    if config is None:
+        raise NotReady("not configured: add notify: {slack: {webhook_env: SLACK_WEBHOOK_URL}} to opsctl.yaml")
+    url = secret_from_env(ctx, config.webhook_env, "the Slack incoming-webhook URL", url=True)
+    payload = render_json(ctx, TEMPLATE, {**context, "channel": config.channel})
+    return [Request("slack", "Slack", url, payload)]
