@@ -116,8 +116,9 @@ def resolve_target(ctx: RunContext, to: str | None, leaving: set[str] | None = N
     current = platform.current_release()
     if leaving is None:
         attempted = ctx.state.get("attempted") or {}
-        # After a failed deploy the failed release is what we leave; otherwise, what runs now.
-        leaving = {str(attempted["id"])} if attempted.get("id") else {current.id}
+        # After a failed deploy the failed release (by id or image: Fly restores machines itself,
+        # so what runs now may already be the good one) is what we leave; otherwise what runs now.
+        leaving = {str(v) for v in (attempted.get("id"), attempted.get("image")) if v} or {current.id}
     runs = load_runs(ctx.journal.log.path, ctx.env_name)
     if to:
         target = platform.find_release(to)
@@ -155,7 +156,7 @@ def _fallback(current: Release, releases: list[Release], leaving: set[str], bad:
     # Newest first: only releases after the current one are "before" it.
     older = releases[ids.index(current.id) + 1 :] if current.id in ids else releases
     for release in [current, *older]:
-        if release.id not in leaving and release.id not in bad and release.image not in bad:
+        if not {release.id, release.image} & (leaving | bad):
             return release
     return None
 
