@@ -58,16 +58,31 @@ def platform_plan(ctx: RunContext, params: PlanParams) -> Outcome:
     """Read the platform and say what the change would do (release now -> release after)."""
     platform = ctx.platform()
     image = params.image or ctx.params.get("image")
-    current = platform.current_release()
-    ctx.state.setdefault("previous", release_dict(current))
     if not image:
+        current = platform.current_release()
+        ctx.state.setdefault("previous", release_dict(current))
         return Outcome.passed(f"{platform.describe()} runs {current.id} ({current.image})",
                               current=release_dict(current))  # fmt: skip
     plan = platform.plan(str(image))
-    ctx.state["plan"] = {"summary": plan.summary, "diff": list(plan.diff)}
-    for line in plan.diff:
+    current = plan.current or platform.current_release()
+    ctx.state.setdefault("previous", release_dict(current))
+    notes = _deploy_notes(ctx, current.image, str(image))
+    ctx.state["plan"] = {"summary": plan.summary, "diff": list(plan.diff), "changes": notes}
+    for line in [*plan.diff, *(f"change: {n}" for n in notes)]:
         ctx.emit("message", message=line)
-    return Outcome.passed(plan.summary, current=release_dict(current), image=image, diff=list(plan.diff))
+    return Outcome.passed(plan.summary, current=release_dict(current), image=image, diff=list(plan.diff),
+                          changes=notes)  # fmt: skip
+
+
+def _deploy_notes(ctx: RunContext, before: str, after: str) -> list[str]:
+    """The commits between two images, when their tags name commits of the project's repository."""
+    from opsctl.changes import commits_between
+
+    try:
+        commits = commits_between(ctx.project_dir, before, after, limit=20)
+    except BadInput:
+        return []  # tags that are not git refs, or no repository: the plan simply has no notes
+    return [f"{c.short} {c.subject} ({c.author})" for c in commits]
 
 
 class DeployParams(BaseModel):
@@ -84,7 +99,8 @@ def platform_deploy(ctx: RunContext, params: DeployParams) -> Outcome:
     if not image:
         raise BadInput("platform.deploy needs an image: pass --image or set with: image")
     platform = ctx.platform()
-    ctx.state.setdefault("previous", release_dict(platform.current_release()))
+    if "previous" not in ctx.state:  # the plan step usually read it already
+        ctx.state["previous"] = release_dict(platform.current_release())
     ctx.state["attempted"] = {"id": None, "image": str(image)}
     options = _options(ctx, params.timeout, params.strategy)
     result = platform.deploy(str(image), options)

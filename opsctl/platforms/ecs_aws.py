@@ -62,25 +62,16 @@ def make_clients(region: str | None, endpoint_url: str | None, profile: str | No
     instead, after looking at the state. ``endpoint_url=None`` leaves boto3's
     own AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_ECS handling in charge.
     """
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import NoRegionError, ProfileNotFound
+    from botocore.exceptions import NoRegionError
 
-    try:
-        session = boto3.session.Session(profile_name=profile, region_name=region)
-    except ProfileNotFound:
-        raise BadInput(
-            f"AWS profile '{profile}' not found in the AWS config files; "
-            "fix platform.profile or run `aws configure sso`"
-        ) from None
+    from opsctl.awsclient import aws_client
 
     def client(retries: int) -> ECSClient:
-        config = Config(
-            retries={"mode": "standard", "max_attempts": retries},
-            connect_timeout=CONNECT_TIMEOUT,
-            read_timeout=READ_TIMEOUT,
-        )
-        return session.client("ecs", endpoint_url=endpoint_url or None, config=config)
+        made: ECSClient = aws_client(
+            "ecs", region=region, endpoint_url=endpoint_url, profile=profile, retries=retries,
+            connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
+        )  # fmt: skip
+        return made
 
     try:
         return client(READ_RETRIES), client(0)
