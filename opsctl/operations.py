@@ -82,6 +82,7 @@ def execute(ws: Workspace, runbook_name: str, env: str, params: dict[str, Any], 
                      prompter=options.prompter, observer=options.observer)  # fmt: skip
     with _locked(ws, ctx, runbook_name, options):
         journal.event("run", "started", params=params, digest=loaded.digest, dry_run=options.dry_run)
+        _announce(ctx, "rollback.started" if runbook_name == "rollback" else "deploy.started")
         return _drive(ws, ctx, loaded, options, start_at=0)
 
 
@@ -155,6 +156,7 @@ def _drive(
         journal.event("run", status, summary=str(exc), release_before=ctx.state.get("previous"))
         raise
     status, summary = _verdict(name, ctx, outcome, rollback, options)
+    _announce_end(ctx, name, status, summary)
     release_after = ctx.state.get("release") if status in ("succeeded", "rolled_back") else None
     journal.event("run", status, summary=summary, release_before=ctx.state.get("previous"),
                   release_after=release_after, attempted=ctx.state.get("attempted"),
@@ -183,6 +185,36 @@ def _verdict(
         return "rolled_back", f"{failed}; rolled back to {release.get('id')} ({release.get('image')}) and verified"
     return "rollback_failed", (f"{failed}; THE ROLLBACK FAILED at step {rollback.failed.id}: {rollback.failed.summary}."
                                f" The service needs a human: {_platform_state(ctx)}")  # fmt: skip
+
+
+def _announce(ctx: RunContext, event: str, **data: Any) -> None:
+    """Notify the configured channels; delivery problems are warnings inside send(), never failures."""
+    if ctx.dry_run:
+        return
+    from opsctl.notify import configured_channels, send
+
+    if configured_channels(ctx):
+        before, after = ctx.state.get("previous") or {}, ctx.state.get("release") or {}
+        if event.startswith("rollback."):  # a rollback goes from what ran to the release it puts back
+            before = ctx.state.get("attempted") or before
+        duration = (ctx.clock() - ctx.started_at).total_seconds()
+        send(ctx, event, {"image_before": before.get("image"),
+                          "image_after": after.get("image") or ctx.params.get("image"),
+                          "duration": duration, **data})  # fmt: skip
+
+
+def _announce_end(ctx: RunContext, runbook: str, status: str, summary: str) -> None:
+    kind = "rollback" if runbook == "rollback" else "deploy"
+    if status == "succeeded":
+        _announce(ctx, f"{kind}.succeeded", summary=summary)
+    elif status == "rolled_back":
+        _announce(ctx, f"{kind}.failed", summary=summary)
+        _announce(ctx, "rollback.succeeded", summary=summary)
+    elif status == "rollback_failed":
+        _announce(ctx, f"{kind}.failed", summary=summary)
+        _announce(ctx, "rollback.failed", summary=summary)  # PagerDuty: an alert, someone must act
+    elif status == "failed":
+        _announce(ctx, f"{kind}.failed", summary=summary)
 
 
 def _platform_state(ctx: RunContext) -> str:

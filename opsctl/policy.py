@@ -51,11 +51,26 @@ def _approvals(ctx: RunContext) -> None:
     for approver in approvers:
         if approver.strip().lower() == ctx.actor.strip().lower():
             raise BadInput(f"--approved-by {approver}: the approver may not be the person deploying ({ctx.actor})")
+    source = "--approved-by"
+    if not approvers and ctx.config.github is not None:
+        approvers = _github_approvers(ctx, needed)
+        source = "the merged pull request"
     if len(approvers) < needed:
         raise RunFailed(f"{ctx.env_name} needs {needed} approval(s) for a normal change, got {len(approvers)}: "
                         "pass --approved-by NAME (someone other than you)")  # fmt: skip
     ctx.journal.event("policy.approvals", "passed", approved_by=approvers,
-                      summary=f"approved by {', '.join(approvers)}")  # fmt: skip
+                      summary=f"approved by {', '.join(approvers)} ({source})")  # fmt: skip
+
+
+def _github_approvers(ctx: RunContext, needed: int) -> list[str]:
+    """Approvers found on the pull request that merged the image's commit (none when it cannot tell)."""
+    from opsctl.actions.github import ApprovedParams, github_approved
+
+    outcome = github_approved(ctx, ApprovedParams(approvals=needed))
+    if not outcome.ok:
+        ctx.emit("message", message=f"approvals on GitHub: {outcome.summary}")
+        return []
+    return [str(a) for a in outcome.detail.get("approvers", [])]
 
 
 def _promotion(ctx: RunContext) -> None:

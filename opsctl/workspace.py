@@ -82,7 +82,7 @@ class Workspace:
         return RunContext(
             config=self.config, env_name=env_name, run_id=journal.run, actor=self.actor, journal=journal,
             redactor=self.redactor, params=dict(params or {}), dry_run=dry_run, confirmed=confirmed,
-            prompter=prompter, observer=observer or NullObserver(), clock=self.clock,
+            prompter=prompter, observer=observer or NullObserver(), clock=self.clock, started_at=self.clock(),
         )  # fmt: skip
 
 

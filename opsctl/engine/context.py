@@ -74,6 +74,7 @@ class RunContext:
     observer: Observer = field(default_factory=NullObserver)
     clock: Callable[[], datetime] = utcnow
     cancel: threading.Event = field(default_factory=threading.Event)
+    started_at: datetime = field(default_factory=utcnow)
     platform_factory: Callable[[RunContext], Platform] | None = None
     _platform: Platform | None = field(default=None, repr=False)
 
