@@ -73,7 +73,10 @@ class RunOptions:
 
 def execute(ws: Workspace, runbook_name: str, env: str, params: dict[str, Any], options: RunOptions) -> RunResult:
     """Start a new run of ``runbook_name`` in ``env``."""
-    ws.config.environment(env)
+    environment = ws.config.environment(env)
+    if environment.protected and not (options.yes or options.dry_run or options.prompter):
+        # Refuse before any gate runs: nobody could confirm at the deploy step either.
+        raise BadInput(f"{env} is protected: run in a terminal to confirm by typing its name, or pass --yes")
     loaded = load_runbook(runbook_name, ws.config.project_dir)
     run_id = ws.new_run_id()
     extra = {"change_type": loaded.model.change_type, **options.extra}
