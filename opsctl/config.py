@@ -243,6 +243,8 @@ def reject_inline_secrets(doc: YamlDoc, data: Any = None, loc: tuple[str | int, 
         for key, value in data.items():
             here = (*loc, key)
             name = str(key)
+            if name.endswith("_env"):
+                continue  # `headers_env: {X-Auth-Token: HVB_TOKEN}` names env vars: nothing inline
             if (
                 isinstance(value, str | int)
                 and not isinstance(value, bool)

@@ -29,7 +29,7 @@ ALWAYS_SECRET_ENV = (
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # https://user:password@host -> https://user:***@host
-    (re.compile(r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:)[^/\s@]+(?=@)"), r"\g<pre>" + MASK),
+    (re.compile(r"(?P<pre>\b[a-zA-Z][a-zA-Z0-9+.-]{0,15}://[^/\s:@]{1,256}:)[^/\s@]{1,1024}(?=@)"), r"\g<pre>" + MASK),
     # ?token=...&api_key=...
     (
         re.compile(
@@ -106,6 +106,8 @@ def secret_env_names(data: Any) -> set[str]:
         for key, value in data.items():
             if isinstance(key, str) and key.endswith("_env") and isinstance(value, str):
                 found.add(value)
+            elif isinstance(key, str) and key.endswith("_env") and isinstance(value, Mapping):
+                found |= {v for v in value.values() if isinstance(v, str)}  # header -> env var name
             else:
                 found |= secret_env_names(value)
     elif isinstance(data, list):

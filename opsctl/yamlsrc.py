@@ -127,8 +127,12 @@ def _index(node: Any, loc: Loc, lines: dict[Loc, int], label: str) -> None:
 def validation_error(doc: YamlDoc, exc: ValidationError, *, prefix: Loc = ()) -> ConfigError:
     """The first pydantic error of ``exc`` as ``file:line: a -> b -> c: message``."""
     err = exc.errors(include_url=False)[0]
-    loc = _data_loc(doc, (*prefix, *err["loc"]))
-    return doc.error(loc, _message(err))
+    raw_loc: tuple[str | int, ...] = (*prefix, *err["loc"])
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        # Name the discriminator key itself (and its line): `platform -> kind: expected ...`.
+        raw_loc = (*raw_loc, str((err.get("ctx") or {}).get("discriminator", "kind")).strip("'"))
+    loc = _data_loc(doc, raw_loc)
+    return doc.error(loc, describe_error(err))
 
 
 def _data_loc(doc: YamlDoc, loc: Iterable[str | int]) -> Loc:
@@ -142,7 +146,8 @@ def _data_loc(doc: YamlDoc, loc: Iterable[str | int]) -> Loc:
     return tuple(out)
 
 
-def _message(err: Any) -> str:
+def describe_error(err: Any) -> str:
+    """One pydantic error as the short sentence users see (no pydantic jargon)."""
     kind = err["type"]
     ctx = err.get("ctx") or {}
     if kind == "missing":
@@ -152,11 +157,10 @@ def _message(err: Any) -> str:
     if kind == "literal_error":
         return f"expected {ctx.get('expected', 'one of the allowed values')}"
     if kind == "union_tag_invalid":
-        tags = ctx.get("expected_tags", "")
-        return f"{ctx.get('discriminator', 'kind').strip(chr(39))}: expected {tags.replace(', ', ' or ')}"
+        return f"expected {str(ctx.get('expected_tags', '')).replace(', ', ' or ')}"
     if kind == "union_tag_not_found":
-        return f"required key {ctx.get('discriminator', 'kind')} is missing"
+        return "required key is missing"
     if kind in ("value_error", "assertion_error"):
-        return str(ctx.get("error", err["msg"]))
+        return str(ctx.get("error", err["msg"])).removeprefix("Value error, ")
     message = str(err["msg"])
     return message[0].lower() + message[1:] if message else kind

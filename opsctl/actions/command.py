@@ -14,6 +14,7 @@ from opsctl.actions.registry import action
 from opsctl.config import Duration
 from opsctl.durations import format_duration
 from opsctl.engine.context import RunContext
+from opsctl.engine.executor import time_left
 from opsctl.engine.outcome import Outcome
 
 
@@ -47,13 +48,14 @@ def command(ctx: RunContext, params: CommandParams) -> Outcome:
         return Outcome.failed(f"command not found: {params.argv[0]} (is it installed and on PATH?)")
     except PermissionError:
         return Outcome.failed(f"command not executable: {params.argv[0]}")
+    budget = time_left(params.timeout)
     try:
-        output, _ = proc.communicate(timeout=params.timeout)
+        output, _ = proc.communicate(timeout=budget)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         output, _ = proc.communicate()
         tail = _tail(ctx, output, params.tail)
-        return Outcome.failed(f"timed out after {format_duration(params.timeout)}: {shown}", output_tail=tail)
+        return Outcome.failed(f"timed out after {format_duration(budget)}: {shown}", output_tail=tail)
     elapsed = time.monotonic() - started
     tail = _tail(ctx, output, params.tail)
     detail = {"argv": params.argv, "exit_code": proc.returncode, "duration_ms": round(elapsed * 1000),

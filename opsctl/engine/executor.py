@@ -26,6 +26,7 @@ from opsctl.engine.outcome import Outcome, Status
 from opsctl.engine.templating import TemplateProblem, evaluate, render
 from opsctl.engine.variables import template_context
 from opsctl.errors import OpsctlError
+from opsctl.yamlsrc import describe_error
 
 DEFAULT_ITEM_TIMEOUT = 900.0
 
@@ -39,6 +40,15 @@ class CurrentItem:
 
 # Which item an action runs for (the `manual` action needs its id and title).
 current_item: contextvars.ContextVar[CurrentItem | None] = contextvars.ContextVar("current_item", default=None)
+# When the running action's time is up (time.monotonic()): actions that start processes or
+# wait stop by then, since the executor can abandon a thread but not what the thread started.
+action_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("action_deadline", default=None)
+
+
+def time_left(default: float) -> float:
+    """Seconds the running action may still use: ``default``, capped by its item's deadline."""
+    deadline = action_deadline.get()
+    return default if deadline is None else max(0.0, min(default, deadline - time.monotonic()))
 
 
 @dataclass(frozen=True)
@@ -177,9 +187,8 @@ def _prepare(ctx: RunContext, checklist: LoadedChecklist) -> list[_Prepared]:
                 params = spec.params.model_validate(rendered)
             except ValidationError as exc:
                 err = exc.errors(include_url=False)[0]
-                where = " -> ".join(str(p) for p in err["loc"])
                 raise checklist.doc.error(("items", index, "with", *err["loc"]),
-                                          f"{where}: {err['msg']} (for {item.uses})") from None  # fmt: skip
+                                          f"{describe_error(err)} (for {item.uses})") from None  # fmt: skip
         mutates = spec.mutating if item.mutates is None else item.mutates
         if skip is None and ctx.dry_run and mutates:
             skip = "dry run: not run because it changes things"
@@ -245,8 +254,10 @@ def call_action(ctx: RunContext, spec: ActionSpec, params: Any, timeout: float, 
     exception becomes a failed outcome naming it.
     """
     box: dict[str, Any] = {}
+    deadline = time.monotonic() + timeout
 
     def target() -> None:
+        action_deadline.set(deadline)
         try:
             box["outcome"] = spec.fn(ctx, params)
         except BaseException as exc:  # handed to the caller's thread below
@@ -256,7 +267,6 @@ def call_action(ctx: RunContext, spec: ActionSpec, params: Any, timeout: float, 
                               name=f"opsctl-action-{label}")  # fmt: skip
     worker.start()
     # Join in slices: a long join would delay Ctrl-C until the action ends.
-    deadline = time.monotonic() + timeout
     while worker.is_alive() and time.monotonic() < deadline:
         worker.join(min(0.2, max(0.0, deadline - time.monotonic())))
     if worker.is_alive():

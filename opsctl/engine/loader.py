@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import ValidationError
 
@@ -80,13 +80,20 @@ class LoadedRunbook:
     digest: str  # sha256 of the file: `resume` refuses a runbook that changed
 
 
-def load_checklist(name: str, project_dir: Path | None) -> LoadedChecklist:
-    source = find("checklists", name, project_dir)
-    doc = load_yaml_mapping(source.path, what="checklist")
+M = TypeVar("M", Checklist, Runbook)
+
+
+def _parse(kind: Kind, name: str, project_dir: Path | None, model: type[M]) -> tuple[Source, YamlDoc, M]:
+    source = find(kind, name, project_dir)
+    doc = load_yaml_mapping(source.path, what=kind[:-1])
     try:
-        model = Checklist.model_validate(doc.data)
+        return source, doc, model.model_validate(doc.data)
     except ValidationError as exc:
         raise validation_error(doc, exc) from None
+
+
+def load_checklist(name: str, project_dir: Path | None) -> LoadedChecklist:
+    source, doc, model = _parse("checklists", name, project_dir, Checklist)
     _check_items(doc, model.items, "items")
     return LoadedChecklist(name, source, model, doc)
 
@@ -94,12 +101,7 @@ def load_checklist(name: str, project_dir: Path | None) -> LoadedChecklist:
 def load_runbook(name: str, project_dir: Path | None) -> LoadedRunbook:
     import hashlib
 
-    source = find("runbooks", name, project_dir)
-    doc = load_yaml_mapping(source.path, what="runbook")
-    try:
-        model = Runbook.model_validate(doc.data)
-    except ValidationError as exc:
-        raise validation_error(doc, exc) from None
+    source, doc, model = _parse("runbooks", name, project_dir, Runbook)
     _check_steps(doc, model.steps, project_dir)
     digest = hashlib.sha256(source.path.read_bytes()).hexdigest()
     return LoadedRunbook(name, source, model, doc, digest)

@@ -23,6 +23,7 @@ from opsctl.engine.models import Step
 from opsctl.engine.outcome import Outcome, Status
 from opsctl.engine.templating import TemplateProblem, evaluate, render
 from opsctl.engine.variables import template_context
+from opsctl.yamlsrc import describe_error
 
 DEFAULT_STEP_TIMEOUT = 3600.0
 STEP_KIND = "step"
@@ -140,6 +141,6 @@ def _action_outcome(
         params = spec.params.model_validate(rendered)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
-        where = " -> ".join(str(p) for p in err["loc"])
-        raise runbook.doc.error(("steps", index, "with", *err["loc"]), f"{where}: {err['msg']}") from None
+        raise runbook.doc.error(("steps", index, "with", *err["loc"]),
+                                f"{describe_error(err)} (for {step.uses})") from None  # fmt: skip
     return call_action(ctx, spec, params, step.timeout or DEFAULT_STEP_TIMEOUT, step.id)
