@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
+from types import ModuleType
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
 from opsctl import __version__
 from opsctl.cli.application import Application
 from opsctl.errors import ExitCode, OpsctlError
+
+
+def _click_exceptions() -> ModuleType:
+    """The exceptions of the click that typer runs on.
+
+    Recent typer vendors click as ``typer._click`` (and no longer depends on
+    click), older typer uses click itself: take the module beside the base
+    class of TyperGroup, whichever it is.
+    """
+    core = next(c.__module__ for c in TyperGroup.__mro__[1:] if c.__module__.endswith(".core"))
+    return importlib.import_module(core.rsplit(".", 1)[0] + ".exceptions")
+
+
+_exc = _click_exceptions()
 
 
 class OpsctlGroup(TyperGroup):
@@ -25,17 +40,17 @@ class OpsctlGroup(TyperGroup):
         debug = "--debug" in (argv or [])
         try:
             result = super().main(*args, **kwargs)
-        except click.exceptions.NoArgsIsHelpError as exc:
-            click.echo(exc.ctx.get_help())
+        except _exc.NoArgsIsHelpError as exc:
+            typer.echo(exc.ctx.get_help())
             code = ExitCode.OK
-        except click.UsageError as exc:
+        except _exc.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
             _error(f"{exc.format_message()}{hint}")
             code = ExitCode.BAD_INPUT
-        except click.exceptions.Abort:
+        except _exc.Abort:
             _error("interrupted")
             code = ExitCode.INTERRUPTED
-        except click.ClickException as exc:
+        except _exc.ClickException as exc:
             _error(exc.format_message())
             code = ExitCode.BAD_INPUT
         except OpsctlError as exc:
@@ -66,7 +81,7 @@ def _redact(text: str) -> str:
 
 
 def _error(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {message}", err=True)
 
 
 app = typer.Typer(
@@ -120,10 +135,21 @@ def version(ctx: typer.Context) -> None:
 
 
 def _register() -> None:
-    from opsctl.cli import audit_cmd, checklist_cmd, config_cmd, deploy_cmd, lock_cmd, status_cmd
+    from opsctl.cli import (
+        audit_cmd,
+        changes_cmd,
+        checklist_cmd,
+        config_cmd,
+        deploy_cmd,
+        health_cmd,
+        lock_cmd,
+        status_cmd,
+    )
 
     deploy_cmd.register(app)
     status_cmd.register(app)
+    health_cmd.register(app)
+    changes_cmd.register(app)
     app.add_typer(checklist_cmd.app, name="checklist")
     app.add_typer(audit_cmd.app, name="audit")
     app.add_typer(lock_cmd.app, name="lock")

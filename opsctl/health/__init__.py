@@ -1,0 +1,9 @@
+"""Post-deploy verification of the Hotel Voice Bot: health probes, SLO measurements, the ad-hoc report.
+
+The modules here know nothing of checklists or the CLI: they take a
+:class:`~opsctl.health.client.HealthClient` and plain values and return
+:class:`~opsctl.engine.outcome.Outcome` objects (actions in
+``opsctl.actions.health`` / ``opsctl.actions.metrics`` wrap them) or
+:class:`~opsctl.health.report.ProbeResult` rows (``opsctl health ENV``).
+Nothing on the ``opsctl --help`` path imports this package.
+"""
