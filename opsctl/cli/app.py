@@ -47,7 +47,7 @@ class OpsctlGroup(TyperGroup):
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
             _error(f"{exc.format_message()}{hint}")
             code = ExitCode.BAD_INPUT
-        except _exc.Abort:
+        except typer.Abort:
             _error("interrupted")
             code = ExitCode.INTERRUPTED
         except _exc.ClickException as exc:
