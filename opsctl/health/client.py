@@ -24,7 +24,6 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -33,6 +32,7 @@ import httpx
 from opsctl.actions.http import connect_error
 from opsctl.durations import format_duration
 from opsctl.errors import BadInput
+from opsctl.httpretry import parse_retry_after
 
 if TYPE_CHECKING:
     from opsctl.config import HealthConfig
@@ -189,22 +189,6 @@ class HealthClient:
     def _pause(self, seconds: float) -> None:
         if self.cancel.wait(seconds):
             raise ProbeError("interrupted while waiting to retry")
-
-
-def parse_retry_after(value: str) -> float | None:
-    """Seconds from ``Retry-After: 5`` or an HTTP date; None when absent or unreadable."""
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def origin(url: str) -> str:

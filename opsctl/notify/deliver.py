@@ -11,9 +11,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Literal
+
+from opsctl.httpretry import is_retryable, parse_retry_after
+
+__all__ = ["DEFAULT_POLICY", "DeliveryResult", "RetryPolicy", "is_retryable", "parse_retry_after"]
 
 if TYPE_CHECKING:
     import httpx
@@ -52,29 +54,6 @@ class RetryPolicy:
 
 
 DEFAULT_POLICY = RetryPolicy()
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """``Retry-After`` as seconds: either a number of seconds or an HTTP date; None if absent or unreadable."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-def is_retryable(status: int) -> bool:
-    """429 (slow down) and 5xx (the service failed) may succeed later; other errors will not."""
-    return status == 429 or status >= 500
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,13 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from opsctl.errors import BadInput, OpsctlError, RunFailed
+from opsctl.httpretry import parse_retry_after
 from opsctl.redact import Redactor
 
 # The wait endpoint holds a request for up to this many seconds (server side).
@@ -59,21 +59,9 @@ class FlyAmbiguous(FlyApiError):
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - (now or datetime.now(UTC))).total_seconds()
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+    """Seconds to wait from a ``Retry-After`` header, capped at MAX_RETRY_AFTER."""
+    seconds = parse_retry_after(value, now)
+    return None if seconds is None else min(seconds, MAX_RETRY_AFTER)
 
 
 class FlyClient:
