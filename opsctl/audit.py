@@ -73,12 +73,25 @@ def encode_event(fields: dict[str, Any], prev: str) -> tuple[bytes, str]:
 
 def _split_line(line: bytes) -> tuple[str, str] | None:
     """(prev, hash) of a well-formed line (without newline), or None if it has no chain fields."""
-    if len(line) < _MIN_LINE or not line.startswith(b"{") or line[-_SUFFIX:-66] != _HASH_MARK:
+    if (
+        len(line) < _MIN_LINE
+        or not line.startswith(b"{")
+        or not line.endswith(b'"}')
+        or line[-_SUFFIX:-66] != _HASH_MARK
+    ):
         return None
     pre = line[:-_SUFFIX]
     if pre[-_PREV_PART : -65] != _PREV_MARK:
         return None
     return pre[-65:-1].decode("ascii", "replace"), line[-66:-2].decode("ascii", "replace")
+
+
+def _whole_event(torn: bytes, prev: str) -> tuple[str, int | None] | None:
+    """(hash, seq) when ``torn`` is a complete event chained to ``prev`` that only lacks its newline."""
+    parts = _split_line(torn)
+    if parts is None or parts[0] != prev or not _line_ok(torn, parts[1]):
+        return None
+    return parts[1], _seq_of(torn)
 
 
 def _line_ok(line: bytes, expected_hash: str) -> bool:
@@ -138,7 +151,11 @@ class AuditLog:
             tail = self._read_tail(fd)
             chunk = b""
             prev, seq = tail.last_hash, tail.last_seq
-            if tail.torn is not None:
+            whole = _whole_event(tail.torn, prev) if tail.torn is not None else None
+            if whole is not None:
+                # The crash cut only the newline: the event is complete and chained; finish it.
+                chunk, prev, seq = b"\n", whole[0], whole[1] or seq + 1
+            elif tail.torn is not None:
                 recovery = self._recovery_fields(fd, tail, fields)
                 seq += 1
                 line, prev = encode_event({"seq": seq, **recovery}, prev)

@@ -117,10 +117,10 @@ class FreezeWindow(Model):
 
     @model_validator(mode="after")
     def _ordered(self) -> FreezeWindow:
-        if self.end <= self.start:
-            raise ValueError("'to' must be after 'from'")
         if self.start.tzinfo is None or self.end.tzinfo is None:
             raise ValueError("give times with a zone, like 2026-12-24T00:00:00Z")
+        if self.end <= self.start:
+            raise ValueError("'to' must be after 'from'")
         return self
 
 
@@ -187,6 +187,9 @@ class S3Audit(Model):
     endpoint_url: str | None = None
     signing_key_env: EnvVarName | None = Field(None, description="env var with an Ed25519 private key (PEM)")
     kms_key_id: str | None = None
+    public_key: str | None = Field(
+        None, description="Ed25519 public key (PEM or base64) to verify checkpoint signatures without the private key"
+    )
 
 
 class Audit(Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -48,13 +49,12 @@ def command(ctx: RunContext, params: CommandParams) -> Outcome:
         return Outcome.failed(f"command not found: {params.argv[0]} (is it installed and on PATH?)")
     except PermissionError:
         return Outcome.failed(f"command not executable: {params.argv[0]}")
-    budget = time_left(params.timeout)
-    try:
-        output, _ = proc.communicate(timeout=budget)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        output, _ = proc.communicate()
+    budget = round(time_left(params.timeout), 1)  # 495ms left of a 500ms item reads as 500ms
+    stopped, output = _wait(ctx, proc, started + budget)
+    if stopped is not None:
         tail = _tail(ctx, output, params.tail)
+        if stopped == "cancelled":
+            return Outcome.failed(f"interrupted: {shown} was stopped", output_tail=tail)
         return Outcome.failed(f"timed out after {format_duration(budget)}: {shown}", output_tail=tail)
     elapsed = time.monotonic() - started
     tail = _tail(ctx, output, params.tail)
@@ -65,6 +65,33 @@ def command(ctx: RunContext, params: CommandParams) -> Outcome:
     last = next((line for line in reversed(tail) if line.strip()), "")
     why = f" — {last.strip()[:160]}" if last else ""
     return Outcome.failed(f"exit {proc.returncode} (expected {params.exit_code}): {shown}{why}", **detail)
+
+
+def _wait(ctx: RunContext, proc: subprocess.Popen[bytes], deadline: float) -> tuple[str | None, bytes]:
+    """Wait in slices so that Ctrl-C (ctx.cancel) and the deadline stop the whole process group.
+
+    Returns (None | "timeout" | "cancelled", output). A reader thread drains the
+    pipe meanwhile, so a chatty program never blocks on a full pipe.
+    """
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: chunks.append(proc.stdout.read() if proc.stdout else b""), daemon=True)
+    reader.start()
+    stopped: str | None = None
+    while proc.poll() is None:
+        if ctx.cancel.is_set():
+            stopped = "cancelled"
+        elif time.monotonic() >= deadline:
+            stopped = "timeout"
+        if stopped:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            break
+        try:
+            proc.wait(timeout=max(0.01, min(0.2, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            continue
+    reader.join(5.0)
+    return stopped, b"".join(chunks)
 
 
 def _tail(ctx: RunContext, output: bytes | None, lines: int) -> list[str]:

@@ -102,7 +102,7 @@ app = typer.Typer(
 def root(
     ctx: typer.Context,
     config: str | None = typer.Option(
-        None, "--config", "-c", envvar="OPSCTL_CONFIG", help="Path to opsctl.yaml (default: search upwards)."
+        None, "--config", "-c", help="Path to opsctl.yaml (default: OPSCTL_CONFIG, else search upwards)."
     ),
     json_output: bool = typer.Option(False, "--json", help="Machine-readable output (JSON)."),
     no_color: bool = typer.Option(False, "--no-color", help="No colours (also when NO_COLOR is set)."),

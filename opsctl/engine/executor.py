@@ -29,6 +29,7 @@ from opsctl.errors import OpsctlError
 from opsctl.yamlsrc import describe_error
 
 DEFAULT_ITEM_TIMEOUT = 900.0
+DEADLINE_GRACE = 1.0  # seconds an action gets past its deadline to stop what it started
 
 
 @dataclass(frozen=True)
@@ -266,9 +267,15 @@ def call_action(ctx: RunContext, spec: ActionSpec, params: Any, timeout: float, 
     worker = threading.Thread(target=contextvars.copy_context().run, args=(target,), daemon=True,
                               name=f"opsctl-action-{label}")  # fmt: skip
     worker.start()
-    # Join in slices: a long join would delay Ctrl-C until the action ends.
-    while worker.is_alive() and time.monotonic() < deadline:
-        worker.join(min(0.2, max(0.0, deadline - time.monotonic())))
+    # Join in slices: a long join would delay Ctrl-C until the action ends. Actions that
+    # honour the deadline report their own, more specific timeout within the grace.
+    give_up = deadline + DEADLINE_GRACE
+    while worker.is_alive() and time.monotonic() < give_up and not ctx.cancel.is_set():
+        worker.join(min(0.2, max(0.0, give_up - time.monotonic())))
+    if worker.is_alive() and ctx.cancel.is_set():
+        worker.join(2.0)  # actions watch ctx.cancel: give them a moment to stop what they started
+        if worker.is_alive():
+            return Outcome.failed("interrupted")
     if worker.is_alive():
         return Outcome.failed(f"timed out after {format_duration(timeout)}", timeout_s=timeout)
     error = box.get("error")
