@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.core.util import builtins
+
+__all__ = ["builtins"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, builtins: Path) -> None:
+    """Every core test runs in its own folder, with no config from the caller's shell and known built-ins."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("OPSCTL_CONFIG", "OPSCTL_ACTOR", "NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
