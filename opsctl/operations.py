@@ -96,7 +96,10 @@ def resume(ws: Workspace, run_id: str, options: RunOptions) -> RunResult:
     events = run_events(ws.audit.path, run_id)
     if not events:
         raise BadInput(f"no run {run_id} in the audit log (see `opsctl runs`)")
-    summary = summarize(events)[0]
+    summaries = summarize(events)
+    if not summaries:
+        raise BadInput(f"{run_id} is not a deploy, rollback or hot-patch run; nothing to resume")
+    summary = summaries[0]
     if summary.status not in ("running", "interrupted"):
         raise BadInput(f"run {run_id} already finished ({summary.status}); start a new run instead")
     if summary.runbook.startswith("checklist:"):
