@@ -203,10 +203,12 @@ def _announce(ctx: RunContext, event: str, **data: Any) -> None:
         before, after = ctx.state.get("previous") or {}, ctx.state.get("release") or {}
         if event.startswith("rollback."):  # a rollback goes from what ran to the release it puts back
             before = ctx.state.get("attempted") or before
+        # A deploy's messages name the image it set out to ship, even after a rollback replaced it.
+        image_after = after.get("image") if event.startswith("rollback.") else ctx.params.get("image")
         duration = (ctx.clock() - ctx.started_at).total_seconds()
-        send(ctx, event, {"image_before": before.get("image"),
-                          "image_after": after.get("image") or ctx.params.get("image"),
-                          "duration": duration, **data})  # fmt: skip
+        send(ctx, event, {"image_before": before.get("image"), "image_after": image_after or after.get("image"),
+                          "duration": duration, "change_type": ctx.journal.extra.get("change_type"),
+                          "incident": ctx.journal.extra.get("incident"), **data})  # fmt: skip
 
 
 def _announce_end(ctx: RunContext, runbook: str, status: str, summary: str) -> None:
@@ -237,8 +239,8 @@ def _rollback(ws: Workspace, ctx: RunContext, loaded: LoadedRunbook, *, resume: 
 
     name = loaded.model.rollback_runbook or "rollback"
     rb_loaded = load_runbook(name, ws.config.project_dir)
-    journal = ws.journal(ctx.run_id, name, ctx.env_name, rollback_of=loaded.name,
-                         **{**ctx.journal.extra, "change_type": "standard"})  # fmt: skip
+    # The rollback is part of the same change: a hot-patch's rollback is still emergency, with its incident.
+    journal = ws.journal(ctx.run_id, name, ctx.env_name, rollback_of=loaded.name, **ctx.journal.extra)
     rb_ctx = dataclasses.replace(ctx, journal=journal, params={**ctx.params, "to": None, "image": None})
     start_at = 0
     if resume:
@@ -259,6 +261,8 @@ def _guard(options: RunOptions) -> Guard:
         from opsctl.policy import enforce
 
         enforce(ctx, step)
+        if ctx.dry_run:
+            return  # nothing will change: no confirmation to ask for
         env = ctx.env
         if not env.protected or options.yes:
             if env.protected:

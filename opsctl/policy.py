@@ -31,14 +31,14 @@ def _freeze(ctx: RunContext, change_type: str) -> None:
     for window in ctx.env.freeze:
         if window.start <= now < window.end:
             span = f"{window.start.isoformat()} to {window.end.isoformat()}"
-            if change_type == "emergency":
-                incident = ctx.params.get("incident")
+            incident = ctx.params.get("incident")
+            if change_type == "emergency" and incident:
                 ctx.journal.event("policy.freeze", "warned", summary=f"inside freeze window '{window.reason}' "
                                   f"({span}); allowed as an emergency change for {incident}")  # fmt: skip
                 ctx.emit("message", message=f"freeze window '{window.reason}' is active: allowed as an emergency "
                          f"change for {incident}")  # fmt: skip
                 return
-            if change_type == "normal":
+            if change_type in ("normal", "emergency"):  # an "emergency" without an incident is not one
                 raise RunFailed(f"{ctx.env_name} is frozen: '{window.reason}' ({span}); only emergency changes "
                                 "(opsctl hotpatch --incident ID) may go in")  # fmt: skip
 
@@ -51,6 +51,8 @@ def _approvals(ctx: RunContext) -> None:
     for approver in approvers:
         if approver.strip().lower() == ctx.actor.strip().lower():
             raise BadInput(f"--approved-by {approver}: the approver may not be the person deploying ({ctx.actor})")
+    # One person named twice (or in another case) is one approval.
+    approvers = list({a.strip().lower(): a.strip() for a in approvers}.values())
     source = "--approved-by"
     if not approvers and ctx.config.github is not None:
         approvers = _github_approvers(ctx, needed)
@@ -83,7 +85,7 @@ def _promotion(ctx: RunContext) -> None:
     runs = [r for r in load_runs(ctx.journal.log.path, source) if r.runbook in ("deploy", "hot-patch")]
     mine = [r for r in runs if r.image == image or (r.extra.get("attempted") or {}).get("image") == image]
     if any(r.status == "succeeded" and r.verified for r in mine):
-        last = next(r for r in reversed(mine) if r.status == "succeeded")
+        last = next(r for r in reversed(mine) if r.status == "succeeded" and r.verified)
         ctx.journal.event("policy.promotion", "passed",
                           summary=f"{image} was verified on {source} (run {last.run}, {last.finished})")  # fmt: skip
         return

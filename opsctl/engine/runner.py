@@ -75,7 +75,7 @@ def run_steps(
         except TemplateProblem as exc:
             raise runbook.doc.error(("steps", index, "when"), str(exc)) from None
         mutates = _mutates(step)
-        if not skip and mutates and not ctx.dry_run and not guarded and guard is not None:
+        if not skip and mutates and not guarded and guard is not None:  # dry runs see the policies too
             guard(ctx, step)
             guarded = True
         result = _run_step(ctx, runbook, index, step, variables, skip=skip, dry_skip=mutates and ctx.dry_run)
