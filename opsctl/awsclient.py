@@ -36,8 +36,11 @@ def _cached_session(profile: str | None, region: str | None, env: tuple[str | No
     try:
         return boto3.session.Session(profile_name=profile, region_name=region)
     except ProfileNotFound:
+        name = profile or os.environ.get("AWS_PROFILE", "")
+        source = "" if profile else " (from AWS_PROFILE)"
         raise BadInput(
-            f"AWS profile '{profile}' not found in the AWS config files; fix the profile or run `aws configure sso`"
+            f"AWS profile '{name}'{source} not found in the AWS config files; "
+            "fix the profile or run `aws configure sso`"
         ) from None
 
 
