@@ -34,7 +34,7 @@ steps:
 
 
 def setup_moto() -> tuple[ThreadedMotoServer, str]:
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                       AWS_DEFAULT_REGION="eu-west-1", MOTO_ECS_SERVICE_RUNNING="1")  # fmt: skip
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

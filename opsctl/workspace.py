@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opsctl.audit import AuditLog, Journal
-from opsctl.config import Config, find_config, load_config
+from opsctl.config import Config, EcsPlatformConfig, find_config, load_config
 from opsctl.engine.context import NullObserver, Observer, Prompter, RunContext, utcnow
 from opsctl.redact import Redactor
 
@@ -33,7 +33,14 @@ class Workspace:
     run_finished_hooks: list[Callable[[str], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        from opsctl.identity import CallerIdentities
+
         self.audit = AuditLog(self.config.state_path / "audit.jsonl", self.redactor, self.clock)
+        self.identities = CallerIdentities()
+        if self.config.audit.s3 is not None:
+            from opsctl.mirror import attach
+
+            attach(self)
 
     def run_finished(self, run_id: str) -> None:
         """Tell the hooks that ``run_id`` ended; a hook that fails never fails the run."""
@@ -64,6 +71,13 @@ class Workspace:
         return self.clock().strftime("r%Y%m%d-%H%M%S-") + secrets.token_hex(3)
 
     def journal(self, run: str, runbook: str, env: str | None, **extra: Any) -> Journal:
+        platform = self.config.environments[env].platform if env in self.config.environments else None
+        if isinstance(platform, EcsPlatformConfig) and "caller_arn" not in extra:
+            # Who AWS says we are: unlike the actor, no env var can set it. Looked up at the first event.
+            def arn() -> str | None:
+                return self.identities.arn(platform.region, platform.endpoint_url, platform.profile)
+
+            return _IdentifiedJournal(self.audit, run, runbook, env, self.actor, extra, identify=arn)
         return Journal(self.audit, run, runbook, env, self.actor, extra)
 
     def context(
@@ -84,6 +98,20 @@ class Workspace:
             redactor=self.redactor, params=dict(params or {}), dry_run=dry_run, confirmed=confirmed,
             prompter=prompter, observer=observer or NullObserver(), clock=self.clock, started_at=self.clock(),
         )  # fmt: skip
+
+
+@dataclass
+class _IdentifiedJournal(Journal):
+    """A journal that adds the AWS caller ARN (if any) to its extras on its first event."""
+
+    identify: Callable[[], str | None] | None = None
+
+    def event(self, step: str, status: str, **fields: Any) -> dict[str, Any]:
+        if self.identify is not None:
+            arn, self.identify = self.identify(), None
+            if arn:
+                self.extra["caller_arn"] = arn
+        return super().event(step, status, **fields)
 
 
 def run_named_checklist(

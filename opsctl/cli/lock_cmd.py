@@ -1,4 +1,4 @@
-"""``opsctl lock status | release``."""
+"""``opsctl lock status | release | init``."""
 
 from __future__ import annotations
 
@@ -52,6 +52,10 @@ def release(
     ws.config.environment(env)
     if not force:
         raise BadInput(f"breaking {env}'s lock needs --force (see `opsctl lock status {env}` first)")
+    if lock_id is None and ws.config.locks.backend == "dynamodb":
+        # A shared lock may have changed hands since you looked: name the one you mean to break.
+        raise BadInput(f"breaking {env}'s shared lock needs --id LOCK_ID, exactly as `opsctl lock status {env}` "
+                       "shows it")  # fmt: skip
     backend = make_lock_backend(ws.config)
     holder = backend.status(env)
     if holder is None:
@@ -63,4 +67,35 @@ def release(
     journal = ws.journal(ws.new_run_id(), "lock.release", env)
     journal.event("lock.release", "passed", summary=f"lock broken by {ws.actor}",
                   holder=removed.as_dict() if removed else None)  # fmt: skip
+    ws.run_finished(journal.run)
     application.console.print(f"released {env}'s lock (was {holder.describe()}); recorded in the audit log")
+
+
+@app.command("init")
+def init(
+    ctx: typer.Context,
+    print_only: bool = typer.Option(False, "--print", help="Print CloudFormation and IAM instead of creating."),
+) -> None:
+    """Create the DynamoDB lock table of `locks: {backend: dynamodb}` (or print how to).
+
+    \b
+    Examples:
+      opsctl lock init
+      opsctl lock init --print > opsctl-locks.cfn.yaml
+    """
+    from opsctl.errors import BadInput
+    from opsctl.locks.dynamodb import create_table, table_snippet
+
+    application = app_of(ctx)
+    config = application.workspace().config
+    if config.locks.backend != "dynamodb":
+        raise BadInput("locks.backend is file, which needs no setup; set locks: {backend: dynamodb, table: NAME} "
+                       "in opsctl.yaml first")  # fmt: skip
+    if print_only:
+        typer.echo(table_snippet(config.locks), nl=False)
+        return
+    message = create_table(config.locks)
+    if application.json:
+        print_json({"table": config.locks.table, "message": message})
+    else:
+        typer.echo(message)

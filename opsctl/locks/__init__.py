@@ -12,10 +12,9 @@ if TYPE_CHECKING:
 def make_lock_backend(config: Config) -> LockBackend:
     """The backend named by ``locks.backend`` (file by default)."""
     if config.locks.backend == "dynamodb":
-        from opsctl.errors import BadInput
+        from opsctl.locks.dynamodb import DynamoLockBackend
 
-        # The shared DynamoDB backend is a planned addition (team-scale issue).
-        raise BadInput("locks.backend dynamodb is not available in this opsctl version yet; use backend: file")
+        return DynamoLockBackend(config.locks, config.service)
     from opsctl.locks.file import FileLockBackend
 
     return FileLockBackend(config.state_path / "locks")
