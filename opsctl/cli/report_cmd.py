@@ -1,0 +1,156 @@
+"""``opsctl report``: the operational-maturity KPIs as a table, a sparkline, or JSON."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import typer
+
+from opsctl.cli.common import app_of, print_json
+
+if TYPE_CHECKING:
+    from opsctl.cli.application import Application
+    from opsctl.report import EnvReport, Report
+
+BARS = "▂▃▄▅▆▇█"  # a day with deploys always shows; "▁" is a day without
+SPARK_WIDTH = 56  # with the two dates, one 80-column line
+
+
+def report(
+    ctx: typer.Context,
+    since: str = typer.Option("30d", "--since", help="Window ending now, e.g. 7d, 30d, 12h."),
+    env: str | None = typer.Option(None, "--env", "-e", help="Only this environment."),
+    remote: bool = typer.Option(False, "--remote", help="Everyone's deploys, from the S3 audit mirror (audit.s3)."),
+) -> None:
+    """Deployment KPIs from the audit log: frequency, success rate, change failure rate, MTTR, MTBF.
+
+    A deploy is a deploy or hot-patch run that reached its rollout (dry runs and
+    runs stopped by their gates are listed apart). A change failure ended
+    rolled back, rollback failed or failed, or was followed by a rollback or
+    hot-patch before a newer release took over. MTTR runs from the failure to
+    the next verified deploy, rollback or hot-patch (or the verified automatic
+    rollback); MTBF is the mean gap between failures. Each failure is listed
+    with its run ids, so every figure can be checked with `opsctl runs`.
+
+    \b
+    Examples:
+      opsctl report
+      opsctl report --since 90d --env production
+      opsctl --json report --since 7d
+      opsctl report --remote
+    """
+    from opsctl.incidents.metrics import report_source
+    from opsctl.report import parse_since, report_from_log
+
+    application = app_of(ctx)
+    seconds = parse_since(since)
+    ws = application.workspace()
+    if env is not None:
+        ws.config.environment(env)
+    if remote:
+        from opsctl.history import RUN_MARK
+        from opsctl.mirror.remote import merged_events
+        from opsctl.report import ROLLBACK_MARK, report_from_events
+
+        # Incidents still come from this host's log: they are not part of the run history.
+        result = report_from_events(merged_events(ws, marks=(RUN_MARK, ROLLBACK_MARK)), now=ws.clock(),
+                                    since_s=seconds, env=env, environments=list(ws.config.environments),
+                                    incidents=report_source(ws.audit.path))  # fmt: skip
+    else:
+        result = report_from_log(ws.audit.path, now=ws.clock(), since_s=seconds, env=env,
+                                 environments=list(ws.config.environments),
+                                 incidents=report_source(ws.audit.path))  # fmt: skip
+    if application.json:
+        print_json(result.as_dict())
+        return
+    _draw(application, result, since)
+
+
+def _draw(application: Application, result: Report, since: str) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = application.console
+    table = Table(title=f"deployment KPIs, last {since} ({result.start:%Y-%m-%d %H:%M} to {result.end:%Y-%m-%d %H:%M}"
+                        " UTC)", title_justify="left")  # fmt: skip
+    rows = list(result.environments)
+    table.caption = "CFR: change failure rate · open: change failures not recovered yet"
+    table.caption_justify = "left"
+    widest = max((len(r.env) for r in rows), default=3)
+    table.add_column("env", no_wrap=True, min_width=widest)
+    for column in ("deploys", "per day", "success", "CFR", "MTTR", "MTBF", "open"):
+        table.add_column(column, justify="right", no_wrap=True)
+    if len(rows) > 1:
+        rows.append(result.total)
+    for row in rows:
+        table.add_row(f"[bold]{escape(row.env)}[/]" if row.env == "all" else escape(row.env), str(row.deploys),
+                      f"{row.frequency_per_day:.2f}", _percent(row.success_rate), _percent(row.change_failure_rate),
+                      _duration(row.mttr_s), _duration(row.mtbf_s),
+                      str(len(row.failures) - len(row.recovered)))  # fmt: skip
+    console.print(table)
+    spark, per_bar = sparkline(result.total.per_day)
+    unit = "day" if per_bar == 1 else f"{per_bar} days"
+    console.print(f"deploys per {unit} (busiest day: {max(result.total.per_day, default=0)})")
+    console.print(f"{result.days[0]} [cyan]{spark}[/] {result.days[-1]}")
+    _failures(application, result.total)
+    _incidents(application, result)
+    skipped = result.total
+    console.print(f"[dim]not deploys: {skipped.dry_runs} dry run(s), {skipped.stopped_before_rollout} stopped at the "
+                  f"gates, {skipped.unfinished} unfinished (see --help)[/]")  # fmt: skip
+
+
+def _incidents(application: Application, result: Report) -> None:
+    """The incident process's figures, beside the deploy-based ones (MTTR: incident opened -> resolved)."""
+    stats = result.incidents
+    if stats is None:
+        return
+    severities = " · ".join(f"{name} {count}" for name, count in stats.by_severity.items())
+    console = application.console
+    console.print(f"incidents: {stats.opened} opened ({severities}), {stats.resolved} resolved; "
+                  f"MTTR (opened → resolved) {_duration(stats.mttr_s)}, "
+                  f"deploy-based MTTR {_duration(result.total.mttr_s)}")  # fmt: skip
+    if stats.breached:
+        console.print(f"  [bold red]missed a response or resolution target:[/] {', '.join(stats.breached)}")
+    if stats.missing_postmortems:
+        console.print(f"  [bold yellow]P0/P1 without a post-mortem: {len(stats.missing_postmortems)}[/] "
+                      f"({', '.join(stats.missing_postmortems)}: opsctl incident postmortem ID)")  # fmt: skip
+
+
+def _failures(application: Application, total: EnvReport) -> None:
+    """One line per change failure, with the run ids a lead needs to check it (`opsctl audit show --run ID`)."""
+    from rich.markup import escape
+
+    if not total.failures:
+        return
+    console = application.console
+    console.print("change failures:")
+    for f in total.failures:
+        recovered = (f"recovered by {f.recovered_by} in {_duration(f.recovery_s)}" if f.recovered_by
+                     else "[red]not recovered yet[/]")  # fmt: skip
+        console.print(f"  {f.failed_at:%m-%d %H:%M} {escape(f.env)} {f.run} ({escape(f.image or '-')}): "
+                      f"{escape(f.why)}; {recovered}")  # fmt: skip
+
+
+def sparkline(counts: tuple[int, ...] | list[int], width: int = SPARK_WIDTH) -> tuple[str, int]:
+    """One character per day (or per group of days, to fit ``width``), and the days per character."""
+    per_bar = max(1, math.ceil(len(counts) / width))
+    sums = [sum(counts[i : i + per_bar]) for i in range(0, len(counts), per_bar)]
+    top = max(sums, default=0)
+    return "".join("▁" if n == 0 else BARS[math.ceil(n / top * len(BARS)) - 1] for n in sums), per_bar
+
+
+def _percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate:.1%}"
+
+
+def _duration(seconds: float | None) -> str:
+    from opsctl.durations import format_duration
+
+    if seconds is None:
+        return "-"
+    return format_duration(seconds) if seconds < 2 * 86400 else f"{seconds / 86400:.1f}d"
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(report)
