@@ -52,6 +52,10 @@ EVENTS: dict[str, EventStyle] = {
     "rollback.succeeded": EventStyle("Rollback succeeded", "↩️", "#2EB886", "succeeded"),
     "rollback.failed": EventStyle("Rollback failed", "🚨", "#E01E5A", "failed"),
     "window": EventStyle("Deployment window", "📣", "#439FE0", "announced"),
+    # Incidents (opsctl incident): the data carries incident, severity, title, urgency... (see opsctl.incidents)
+    "incident.opened": EventStyle("Incident opened", "🚨", "#E01E5A", "started"),
+    "incident.acknowledged": EventStyle("Incident acknowledged", "👀", "#DAA038", "announced"),
+    "incident.resolved": EventStyle("Incident resolved", "✅", "#2EB886", "succeeded"),
 }
 
 CHANNELS = ("slack", "pagerduty", "webhook")

@@ -7,6 +7,11 @@
   **alert** (``POST /v2/enqueue``, ``trigger``, severity critical) that pages:
   the service is in a state opsctl could not repair. Its ``dedup_key`` is per
   run, so a retried or repeated send cannot open a second incident.
+- an incident (``opsctl incident``) is an **alert** too: ``incident.opened``
+  triggers it with the PagerDuty severity of its P0-P3 level (critical/error
+  page with high urgency, warning/info with low urgency), and
+  ``incident.acknowledged`` / ``incident.resolved`` acknowledge and resolve
+  the same alert: its ``dedup_key`` is the incident id.
 """
 
 from __future__ import annotations
@@ -21,11 +26,15 @@ if TYPE_CHECKING:
 
 CHANGE_EVENTS = frozenset({"deploy.succeeded", "deploy.failed", "rollback.succeeded", "rollback.failed"})
 ALERT_EVENTS = frozenset({"rollback.failed"})
+INCIDENT_ACTIONS = {"incident.opened": "trigger", "incident.acknowledged": "acknowledge",
+                    "incident.resolved": "resolve"}  # fmt: skip
 _SUMMARY_MAX = 1024  # the API's limit for payload.summary
 
 
 def kinds(event: str, protected: bool) -> list[str]:
-    """Which PagerDuty events an opsctl event becomes: "change", "alert", both or none."""
+    """Which PagerDuty events an opsctl event becomes: "change", "alert", both, "incident" or none."""
+    if event in INCIDENT_ACTIONS:
+        return ["incident"]
     found = []
     if protected and event in CHANGE_EVENTS:
         found.append("change")
@@ -35,6 +44,8 @@ def kinds(event: str, protected: bool) -> list[str]:
 
 
 def dedup_key(context: dict[str, Any]) -> str:
+    if context["event"] in INCIDENT_ACTIONS:  # one alert per incident, whichever command speaks of it
+        return f"opsctl/{context['service']}/incident/{context['incident']}"[:255]
     return f"opsctl/{context['service']}/{context['env'] or '-'}/{context['run']}"[:255]
 
 
@@ -58,8 +69,11 @@ def requests(ctx: RunContext, context: dict[str, Any]) -> list[Request]:
         if kind == "alert":
             # Whatever a project template says, the page must trigger and dedupe per run.
             payload.update(event_action="trigger", dedup_key=dedup_key(context))
+        if kind == "incident":  # likewise: trigger, acknowledge or resolve the incident's one alert
+            payload.update(event_action=INCIDENT_ACTIONS[context["event"]], dedup_key=dedup_key(context))
         # The key is added after rendering so that no template ever sees it.
         payload = {"routing_key": key, **payload}
         path = "/v2/change/enqueue" if kind == "change" else "/v2/enqueue"
-        made.append(Request("pagerduty", f"PagerDuty {kind} event", base + path, payload, kind=f"{kind} event"))
+        label = "alert" if kind == "incident" else kind
+        made.append(Request("pagerduty", f"PagerDuty {label} event", base + path, payload, kind=f"{label} event"))
     return made

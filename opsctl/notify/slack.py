@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from opsctl.engine.context import RunContext
 
 TEMPLATE = "slack.json.j2"
+INCIDENT_TEMPLATE = "slack-incident.json.j2"  # incident.* events: severity, title and deadline up front
 
 
 def requests(ctx: RunContext, context: dict[str, Any]) -> list[Request]:
@@ -19,5 +20,6 @@ def requests(ctx: RunContext, context: dict[str, Any]) -> list[Request]:
     if config is None:
         raise NotReady("not configured: add notify: {slack: {webhook_env: SLACK_WEBHOOK_URL}} to opsctl.yaml")
     url = secret_from_env(ctx, config.webhook_env, "the Slack incoming-webhook URL", url=True)
-    payload = render_json(ctx, TEMPLATE, {**context, "channel": config.channel})
+    template = INCIDENT_TEMPLATE if str(context["event"]).startswith("incident.") else TEMPLATE
+    payload = render_json(ctx, template, {**context, "channel": config.channel})
     return [Request("slack", "Slack", url, payload)]

@@ -377,7 +377,8 @@ def test_unknown_event_is_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         send(ctx, "deploy.exploded")
     assert str(caught.value) == (
         "unknown notification event 'deploy.exploded' (known: deploy.started, deploy.succeeded, deploy.failed, "
-        "rollback.started, rollback.succeeded, rollback.failed, window)"
+        "rollback.started, rollback.succeeded, rollback.failed, window, incident.opened, incident.acknowledged, "
+        "incident.resolved)"
     )
 
 
