@@ -159,7 +159,8 @@ def _drive(
         raise
     except OpsctlError as exc:
         status = "needs_human" if isinstance(exc, NeedsHuman) else "error"
-        journal.event("run", status, summary=str(exc), release_before=ctx.state.get("previous"))
+        journal.event("run", status, summary=str(exc), release_before=ctx.state.get("previous"),
+                      attempted=ctx.state.get("attempted"))  # fmt: skip
         raise
     status, summary = _verdict(name, ctx, outcome, rollback, options)
     _announce_end(ctx, name, status, summary)

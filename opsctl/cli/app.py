@@ -37,7 +37,12 @@ class OpsctlGroup(TyperGroup):
         argv = kwargs.get("args")
         if argv is None:
             argv = args[0] if args else sys.argv[1:]
-        debug = "--debug" in (argv or [])
+        argv = hoist_global_options(list(argv or []))
+        if args:
+            args = (argv, *args[1:])
+        else:
+            kwargs["args"] = argv
+        debug = "--debug" in argv
         try:
             result = super().main(*args, **kwargs)
         except _exc.NoArgsIsHelpError as exc:
@@ -72,6 +77,35 @@ class OpsctlGroup(TyperGroup):
         else:
             code = ExitCode(result) if isinstance(result, int) else ExitCode.OK
         sys.exit(int(code))
+
+
+_GLOBAL_FLAGS = ("--json", "--no-color", "--debug")
+_GLOBAL_VALUES = ("--config", "-c")
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move global options written after the command to the front.
+
+    ``opsctl deploy staging --image X --yes --json`` is how people (and CI)
+    write it; click only reads root options before the command name.
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        if arg in _GLOBAL_FLAGS or arg.startswith("--config="):
+            front.append(arg)
+        elif arg in _GLOBAL_VALUES and i + 1 < len(argv):
+            front.extend(argv[i : i + 2])
+            i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
 
 
 def _redact(text: str) -> str:
@@ -140,20 +174,30 @@ def _register() -> None:
         changes_cmd,
         checklist_cmd,
         config_cmd,
+        demo_cmd,
         deploy_cmd,
+        docs_cmd,
         health_cmd,
+        incident_cmd,
         lock_cmd,
+        onboard_cmd,
+        report_cmd,
         status_cmd,
     )
 
     deploy_cmd.register(app)
+    demo_cmd.register(app)
     status_cmd.register(app)
     health_cmd.register(app)
     changes_cmd.register(app)
+    report_cmd.register(app)
+    docs_cmd.register(app)
     app.add_typer(checklist_cmd.app, name="checklist")
     app.add_typer(audit_cmd.app, name="audit")
     app.add_typer(lock_cmd.app, name="lock")
     app.add_typer(config_cmd.app, name="config")
+    app.add_typer(onboard_cmd.app, name="onboard")
+    app.add_typer(incident_cmd.app, name="incident")
 
 
 _register()
