@@ -47,7 +47,6 @@ UpdateService changes the service's ``taskDefinition`` but not its
 
 from __future__ import annotations
 
-import logging
 import os
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
@@ -108,14 +107,8 @@ class MotoServer:
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[MotoServer]:
-    """The session's moto server (see the module docstring)."""
-    from moto.server import ThreadedMotoServer
-
-    # Werkzeug adds a stderr handler on its first request log line; made
-    # during a CliRunner invocation it would hold that run's swapped stream.
-    werkzeug_log = logging.getLogger("werkzeug")
-    werkzeug_log.setLevel(logging.WARNING)
-    werkzeug_log.addHandler(logging.NullHandler())
+    """The session's moto server (see the module docstring), started the way ``opsctl demo`` starts it."""
+    from opsctl.sandbox.aws import MotoSandbox
 
     with pytest.MonkeyPatch.context() as env:
         for name in _CLEARED_ENV:
@@ -127,13 +120,12 @@ def moto_server() -> Iterator[MotoServer]:
         env.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
         env.setenv("AWS_EC2_METADATA_DISABLED", "true")
         env.setenv("MOTO_ECS_SERVICE_RUNNING", "1")
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
+        sandbox = MotoSandbox()  # quiets werkzeug, empties moto, closes its socket on stop
+        endpoint_url = sandbox.start()
         try:
-            yield MotoServer(endpoint_url=f"http://{host}:{port}")
+            yield MotoServer(endpoint_url=endpoint_url)
         finally:
-            server.stop()
+            sandbox.stop()
 
 
 @pytest.fixture
