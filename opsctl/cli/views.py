@@ -100,7 +100,9 @@ class LiveView:
             elif kind == "item.finished":
                 self._rows[data["id"]] = {**self._rows.get(data["id"], {}), **data}
                 if self._live is None:
+                    # Printed on its own (a manual item, before the live table): not again in the table.
                     self.console.print(self._line(self._rows[data["id"]]))
+                    self._order.remove(data["id"])
             elif kind == "checklist.finished":
                 self._stop_live()
             elif kind in ("platform.event", "message"):
@@ -135,7 +137,8 @@ class LiveView:
         style = STYLES.get(status, "dim")
         took = f" [dim]{format_duration(row['duration_ms'] / 1000)}[/]" if "duration_ms" in row else ""
         summary = f"  {_escape(row['summary'])}" if row.get("summary") else ""
-        return f" [{style}]{icon}[/] {_escape(row.get('title', row['id']))}{took}{summary}"
+        soft = " [dim](non-blocking)[/]" if status == "failed" and row.get("blocking") is False else ""
+        return f" [{style}]{icon}[/] {_escape(row.get('title', row['id']))}{took}{soft}{summary}"
 
     def _render(self) -> RenderableType:
         from rich.spinner import Spinner

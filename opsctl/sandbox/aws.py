@@ -21,7 +21,7 @@ from typing import Any
 from opsctl.errors import BadInput
 
 REGION = "eu-west-1"
-FAKE_CREDENTIAL = "testing"
+FAKE_CREDENTIAL = "opsctl-sandbox-fake-key"  # moto takes any; a distinctive value is masked, not a common word
 INSTALL_HINT = "opsctl demo needs moto, the sandbox extra: pip install 'opsctl[sandbox]'"
 # Variables that could send a request to a real account, another profile or another endpoint.
 _CLEARED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN",

@@ -24,6 +24,7 @@ from opsctl.audit import AuditLog
 from opsctl.cli.app import app
 from opsctl.cli.application import Application
 from opsctl.sandbox import demo as demo_core
+from opsctl.sandbox.aws import FAKE_CREDENTIAL
 from opsctl.sandbox.demo import DemoStep, judge
 
 REPO = Path(__file__).resolve().parents[2]
@@ -214,7 +215,7 @@ def test_keep_leaves_the_sandbox_for_another_terminal_until_ctrl_c(tmp_path: Pat
         exports = dict(word.split("=", 1) for word in shlex.split(lines.until(lambda s: "export " in s))[1:])
         assert exports["OPSCTL_CONFIG"].endswith("/opsctl.yaml")
         assert exports["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
-        assert (exports["AWS_ACCESS_KEY_ID"], exports["AWS_SECRET_ACCESS_KEY"]) == ("testing", "testing")
+        assert exports["AWS_ACCESS_KEY_ID"] == exports["AWS_SECRET_ACCESS_KEY"] == FAKE_CREDENTIAL
         second = subprocess.run([sys.executable, "-m", "opsctl", "status", "staging"], cwd=tmp_path,
                                 env={**_child_env(tmp_path), **exports}, capture_output=True, text=True,
                                 timeout=60, check=False)  # fmt: skip

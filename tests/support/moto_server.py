@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
 
 REGION = "eu-west-1"
-FAKE_ACCESS_KEY = "testing"
+FAKE_ACCESS_KEY = "opsctl-tests-fake-key"  # distinctive: the redactor masks it wherever it appears
 
 # Variables that could send a test to a real account or another profile.
 _CLEARED_ENV = (
