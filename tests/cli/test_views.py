@@ -1,0 +1,62 @@
+"""What the live, plain and JSON views draw for a checklist's events."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from opsctl.cli.views import JsonView, LiveView, PlainView
+
+
+def _events() -> list[tuple[str, dict[str, Any]]]:
+    items = [{"id": "review", "title": "Code reviewed"}, {"id": "web", "title": "Web up"}]
+    done = {"duration_ms": 3, "attempts": 1, "detail": {}}
+    return [
+        ("checklist.started", {"checklist": "smoke", "title": "Smoke", "items": items}),
+        ("item.started", {"id": "review", "title": "Code reviewed", "uses": "manual"}),
+        ("item.finished", {"id": "review", "title": "Code reviewed", "uses": "manual", "status": "passed",
+                           "summary": "confirmed by me", "blocking": True, **done}),
+        ("item.started", {"id": "web", "title": "Web up", "uses": "http.get"}),
+        ("item.finished", {"id": "web", "title": "Web up", "uses": "http.get", "status": "failed",
+                           "summary": "connection refused", "blocking": False, **done}),
+        ("checklist.finished", {"checklist": "smoke", "status": "warned"}),
+    ]  # fmt: skip
+
+
+def test_live_view_draws_a_manual_item_once_and_marks_non_blocking_failures() -> None:
+    console = Console(record=True, width=100, force_terminal=True, color_system=None)
+    view = LiveView(console)
+    for kind, data in _events():
+        view.event(kind, data)
+    text = console.export_text()
+    assert text.count("Code reviewed") == 1
+    assert "Web up" in text
+    assert "(non-blocking)" in text
+    assert "connection refused" in text
+
+
+def test_plain_view_prints_one_greppable_line_per_item(capsys: pytest.CaptureFixture[str]) -> None:
+    view = PlainView()
+    for kind, data in _events():
+        view.event(kind, data)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "== Smoke (smoke)",
+        "PASS  review  confirmed by me (3ms)",
+        "FAIL  web  connection refused (3ms) [non-blocking]",
+    ]
+
+
+def test_json_view_prints_one_event_per_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    view = JsonView()
+    for kind, data in _events():
+        view.event(kind, data)
+    events = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [e["event"] for e in events] == [kind for kind, _ in _events()]
+    assert events[4]["blocking"] is False
