@@ -24,6 +24,7 @@ from opsctl.engine.runner import STEP_KIND, Guard, StepResult, StepsOutcome, run
 from opsctl.errors import BadInput, ExitCode, Interrupted, NeedsHuman, OpsctlError, RunFailed
 
 if TYPE_CHECKING:
+    from opsctl.locks.base import LockHandle
     from opsctl.workspace import Workspace
 
 
@@ -83,10 +84,10 @@ def execute(ws: Workspace, runbook_name: str, env: str, params: dict[str, Any], 
     journal = ws.journal(run_id, runbook_name, env, **extra)
     ctx = ws.context(journal, env, params=params, dry_run=options.dry_run, confirmed=options.confirmed,
                      prompter=options.prompter, observer=options.observer)  # fmt: skip
-    with _locked(ws, ctx, runbook_name, options):
+    with _locked(ws, ctx, runbook_name, options) as lock:
         journal.event("run", "started", params=params, digest=loaded.digest, dry_run=options.dry_run)
         _announce(ctx, "rollback.started" if runbook_name == "rollback" else "deploy.started")
-        return _drive(ws, ctx, loaded, options, start_at=0)
+        return _drive(ws, ctx, loaded, options, start_at=0, lock=lock)
 
 
 def resume(ws: Workspace, run_id: str, options: RunOptions) -> RunResult:
@@ -116,15 +117,16 @@ def resume(ws: Workspace, run_id: str, options: RunOptions) -> RunResult:
                      prompter=options.prompter, observer=options.observer)  # fmt: skip
     ctx.state.update(state)
     options = dataclasses.replace(options, extra={**extra, **options.extra})
-    with _locked(ws, ctx, summary.runbook, options):
+    with _locked(ws, ctx, summary.runbook, options) as lock:
         current = ctx.platform().current_release()
         ctx.emit("message", message=f"{ctx.platform().describe()} now runs {current.id} ({current.image})")
         journal.event("run", "resumed", platform_release={"id": current.id, "image": current.image})
         if in_rollback:
-            return _drive(ws, ctx, loaded, options, start_at=len(loaded.model.steps), resume_rollback=True)
+            return _drive(ws, ctx, loaded, options, start_at=len(loaded.model.steps), resume_rollback=True,
+                          lock=lock)  # fmt: skip
         done = _finished_steps(events, summary.runbook)
         start_at = next((i for i, s in enumerate(loaded.model.steps) if s.id not in done), len(loaded.model.steps))
-        return _drive(ws, ctx, loaded, options, start_at=start_at)
+        return _drive(ws, ctx, loaded, options, start_at=start_at, lock=lock)
 
 
 def _finished_steps(events: list[dict[str, Any]], runbook: str) -> set[str]:
@@ -135,19 +137,20 @@ def _finished_steps(events: list[dict[str, Any]], runbook: str) -> set[str]:
 
 def _drive(
     ws: Workspace, ctx: RunContext, loaded: LoadedRunbook, options: RunOptions, *, start_at: int,
-    resume_rollback: bool = False,
+    resume_rollback: bool = False, lock: LockHandle | None = None,
 ) -> RunResult:  # fmt: skip
     journal = ctx.journal
     name = loaded.name
     try:
         if resume_rollback:
             outcome = StepsOutcome((), None)
-            rollback = _rollback(ws, ctx, loaded, resume=True)
+            rollback = _rollback(ws, ctx, loaded, resume=True, lock=lock)
         else:
-            outcome = run_steps(ctx, loaded, start_at=start_at, guard=_guard(options))
+            outcome = run_steps(ctx, loaded, start_at=start_at, guard=_guard(options),
+                                before_change=_still_locked(lock))  # fmt: skip
             rollback = None
             if outcome.wants_rollback and not options.no_rollback and not ctx.dry_run:
-                rollback = _rollback(ws, ctx, loaded)
+                rollback = _rollback(ws, ctx, loaded, lock=lock)
     except (KeyboardInterrupt, Interrupted):
         ctx.cancel.set()
         journal.event("run", "interrupted", summary="interrupted by the user; resume with `opsctl resume`")
@@ -235,7 +238,9 @@ def _platform_state(ctx: RunContext) -> str:
     return f"it now runs {current.id} ({current.image}){'; ' + warnings if warnings else ''}"
 
 
-def _rollback(ws: Workspace, ctx: RunContext, loaded: LoadedRunbook, *, resume: bool = False) -> StepsOutcome:
+def _rollback(
+    ws: Workspace, ctx: RunContext, loaded: LoadedRunbook, *, resume: bool = False, lock: LockHandle | None = None
+) -> StepsOutcome:
     from opsctl.history import run_events
 
     name = loaded.model.rollback_runbook or "rollback"
@@ -249,7 +254,7 @@ def _rollback(ws: Workspace, ctx: RunContext, loaded: LoadedRunbook, *, resume: 
         start_at = next((i for i, s in enumerate(rb_loaded.model.steps) if s.id not in done), 0)
     ctx.emit("message", message=f"{loaded.name} failed: starting automatic rollback ({name})")
     try:
-        return run_steps(rb_ctx, rb_loaded, start_at=start_at)
+        return run_steps(rb_ctx, rb_loaded, start_at=start_at, before_change=_still_locked(lock))
     except (BadInput, NeedsHuman) as exc:
         # No target, or the platform refused: the rollback failed; say so rather than exit 2.
         failed = StepResult("rollback", "Automatic rollback", Status.FAILED, str(exc), 0.0, "stop")
@@ -280,8 +285,20 @@ def _guard(options: RunOptions) -> Guard:
     return guard
 
 
+def _still_locked(lock: LockHandle | None) -> Guard:
+    """Before each change: stop if the lock was lost (its heartbeat found it broken or taken over)."""
+
+    def check(ctx: RunContext, step: Step) -> None:
+        if lock is not None and lock.lost:
+            raise NeedsHuman(f"lost the lock on {ctx.env_name} before step {step.id}: it was broken or taken "
+                             f"over; stopped before changing anything else. See `opsctl lock status {ctx.env_name}`"
+                             " and `opsctl status`")  # fmt: skip
+
+    return check
+
+
 @contextmanager
-def _locked(ws: Workspace, ctx: RunContext, runbook: str, options: RunOptions) -> Iterator[None]:
+def _locked(ws: Workspace, ctx: RunContext, runbook: str, options: RunOptions) -> Iterator[LockHandle | None]:
     """Hold the environment's lock (not for dry runs) and turn SIGTERM into an interrupt."""
     from opsctl.locks import make_lock_backend
     from opsctl.locks.base import LockInfo
@@ -292,7 +309,7 @@ def _locked(ws: Workspace, ctx: RunContext, runbook: str, options: RunOptions) -
         handle = make_lock_backend(ws.config).acquire(info)
     previous = _install_sigterm()
     try:
-        yield
+        yield handle
     finally:
         _restore_sigterm(previous)
         if handle is not None:

@@ -144,8 +144,15 @@ def resolve_target(ctx: RunContext, to: str | None, leaving: set[str] | None = N
         why = "named with --to"
     else:
         record = last_verified(runs, str(ctx.env_name), exclude_ids=leaving)
-        target = platform.find_release(record.id) if record else None
+        # The platform's own history may be shorter than the audit log's (Fly keeps a few images in
+        # machine metadata): a verified release it no longer lists is still a target if it can deploy it.
+        target = (platform.find_release(record.id) or Release(record.id, record.image)) if record else None
         why = f"last verified release (run {record.run}, {record.when[:16]})" if record else ""
+        usable, reason = platform.can_deploy(target) if target is not None else (False, "")
+        if target is not None and not usable:
+            ctx.emit("message", message=f"last verified release {target.id} can no longer be deployed "
+                     f"({reason}); looking at the platform's history")  # fmt: skip
+            target = None
         if target is None:
             target = _fallback(current, platform.releases(limit=20), leaving, _known_bad(runs, str(ctx.env_name)))
             why = "the release running before (not verified by opsctl yet)" if target is current else (

@@ -62,8 +62,15 @@ class StepsOutcome:
 
 
 def run_steps(
-    ctx: RunContext, runbook: LoadedRunbook, *, start_at: int = 0, guard: Guard | None = None
+    ctx: RunContext,
+    runbook: LoadedRunbook,
+    *,
+    start_at: int = 0,
+    guard: Guard | None = None,
+    before_change: Guard | None = None,
 ) -> StepsOutcome:
+    """Run the steps from ``start_at``; ``guard`` runs once before the first change, ``before_change``
+    before every step that changes anything (e.g. to check that the run still holds its lock)."""
     results: list[StepResult] = []
     guarded = False
     for index, step in enumerate(runbook.model.steps):
@@ -78,6 +85,8 @@ def run_steps(
         if not skip and mutates and not guarded and guard is not None:  # dry runs see the policies too
             guard(ctx, step)
             guarded = True
+        if not skip and mutates and not ctx.dry_run and before_change is not None:
+            before_change(ctx, step)
         result = _run_step(ctx, runbook, index, step, variables, skip=skip, dry_skip=mutates and ctx.dry_run)
         results.append(result)
         if result.status is Status.FAILED and step.on_failure != "continue":

@@ -47,6 +47,8 @@ class LockInfo:
 
 class LockHandle(ABC):
     info: LockInfo
+    # Set when the lock turned out broken or taken over while held (the run stops before its next change).
+    lost: bool = False
 
     @abstractmethod
     def release(self) -> None:
