@@ -56,6 +56,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from opsctl.sandbox.aws import EcsService as SandboxService
+
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
 
@@ -137,15 +139,9 @@ def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> MotoServer:
 
 
 @dataclass(frozen=True)
-class EcsService:
-    """What :func:`create_ecs_service` made, and how to reach it."""
+class EcsService(SandboxService):
+    """What :func:`create_ecs_service` made, and how to reach it (``platform_config`` comes from the sandbox)."""
 
-    endpoint_url: str
-    region: str
-    cluster: str
-    service: str
-    container: str
-    family: str
     image: str
     task_definition_arn: str
 
@@ -162,19 +158,6 @@ class EcsService:
                 connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 2}
             ),
         )
-
-    def platform_config(self, **overrides: Any) -> dict[str, Any]:
-        """The ``platform:`` mapping of an opsctl.yaml environment for this service."""
-        config: dict[str, Any] = {
-            "kind": "ecs",
-            "region": self.region,
-            "cluster": self.cluster,
-            "service": self.service,
-            "container": self.container,
-            "endpoint_url": self.endpoint_url,
-        }
-        config.update(overrides)
-        return config
 
 
 @contextmanager
