@@ -34,9 +34,9 @@ from typing import Any
 
 import yaml
 
-from opsctl.audit import GENESIS, encode_event
-from opsctl.mirror.checkpoint import Checkpoint, object_hash, signed_message
-from opsctl.mirror.layout import checkpoint_key, run_key
+from opsctl.audit.log import GENESIS, encode_event
+from opsctl.audit.mirror.checkpoint import Checkpoint, object_hash, signed_message
+from opsctl.audit.mirror.layout import checkpoint_key, run_key
 
 BUCKET = "hvb-audit"
 PREFIX = "opsctl/"
@@ -49,8 +49,11 @@ def moto_process() -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -78,12 +81,18 @@ def build_log(runs: int, per_run: int) -> tuple[bytes, dict[str, list[bytes]], l
         run = f"r202611{1 + day % 28:02d}-{rest // 60:02d}{rest % 60:02d}00-{n:06x}"
         for step in range(per_run):
             seq += 1
-            fields = {"seq": seq, "ts": f"2026-11-{1 + day % 28:02d}T{rest // 60:02d}:{rest % 60:02d}:{step:02d}.000Z",
-                      "run": run, "runbook": "deploy", "env": "production", "actor": f"eng{n % 25}@example.com",
-                      "step": "run" if step in (0, per_run - 1) else f"step-{step}",
-                      "status": "started" if step == 0 else "succeeded" if step == per_run - 1 else "passed",
-                      "caller_arn": f"arn:aws:sts::123456789012:assumed-role/deployer/eng{n % 25}",
-                      "summary": "HTTP 200 in 41ms"}  # fmt: skip
+            fields = {
+                "seq": seq,
+                "ts": f"2026-11-{1 + day % 28:02d}T{rest // 60:02d}:{rest % 60:02d}:{step:02d}.000Z",
+                "run": run,
+                "runbook": "deploy",
+                "env": "production",
+                "actor": f"eng{n % 25}@example.com",
+                "step": "run" if step in (0, per_run - 1) else f"step-{step}",
+                "status": "started" if step == 0 else "succeeded" if step == per_run - 1 else "passed",
+                "caller_arn": f"arn:aws:sts::123456789012:assumed-role/deployer/eng{n % 25}",
+                "summary": "HTTP 200 in 41ms",
+            }
             line, prev = encode_event(fields, prev)
             lines.setdefault(run, []).append(line)
         heads.append((run, seq, prev))
@@ -91,16 +100,15 @@ def build_log(runs: int, per_run: int) -> tuple[bytes, dict[str, list[bytes]], l
     return whole, lines, heads
 
 
-def upload(
-    s3: Any, lines: dict[str, list[bytes]], heads: list[tuple[str, int, str]], signer: Any
-) -> tuple[str, float]:
+def upload(s3: Any, lines: dict[str, list[bytes]], heads: list[tuple[str, int, str]], signer: Any) -> tuple[str, float]:
     """Put every run object and checkpoint (10 threads); returns the log id and seconds taken."""
     log = next(iter(lines.values()))[0].rsplit(b'"hash":"', 1)[1][:16].decode()
     objects: list[tuple[str, bytes]] = [(run_key(PREFIX, run, log), b"".join(body)) for run, body in lines.items()]
     previous = GENESIS
     for run, seq, head in heads:
-        checkpoint = Checkpoint(log, run, seq, head, previous, "2026-11-27T00:00:00.000Z", "bench@example.com",
-                                "bench", (run,))  # fmt: skip
+        checkpoint = Checkpoint(
+            log, run, seq, head, previous, "2026-11-27T00:00:00.000Z", "bench@example.com", "bench", (run,)
+        )
         if signer is not None:
             checkpoint = checkpoint.signed(signer.block(signed_message(checkpoint)))
         data = checkpoint.to_bytes()
@@ -114,7 +122,7 @@ def upload(
 
 def counting_gets() -> list[str]:
     """Record every GetObject the mirror's reader makes (the keys, in a list)."""
-    from opsctl.mirror.s3 import Bucket
+    from opsctl.audit.mirror.s3 import Bucket
 
     seen: list[str] = []
     original = Bucket.get
@@ -133,14 +141,13 @@ def main() -> int:
     parser.add_argument("--events-per-run", type=int, default=6, help="events per run (default 6)")
     parser.add_argument("--sign", action="store_true", help="Ed25519-sign the checkpoints and verify them")
     args = parser.parse_args()
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                      AWS_DEFAULT_REGION="eu-west-1")  # fmt: skip
+    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="eu-west-1")
 
     import boto3
 
-    from opsctl.history import load_remote_runs
-    from opsctl.mirror import verify as verify_module
-    from opsctl.mirror.signing import make_signer
+    from opsctl.audit.mirror import verify as verify_module
+    from opsctl.audit.mirror.signing import make_signer
+    from opsctl.audit.query import load_remote_runs
     from opsctl.workspace import Workspace
 
     s3_config: dict[str, Any] = {"bucket": BUCKET, "prefix": PREFIX}
@@ -153,8 +160,11 @@ def main() -> int:
     with moto_process() as url, tempfile.TemporaryDirectory() as folder:
         project = Path(folder)
         s3_config["endpoint_url"] = url
-        config = {"service": "hotel-voice-bot", "audit": {"s3": s3_config},
-                  "environments": {"production": {"platform": {"kind": "fly", "app": "hvb"}}}}  # fmt: skip
+        config = {
+            "service": "hotel-voice-bot",
+            "audit": {"s3": s3_config},
+            "environments": {"production": {"platform": {"kind": "fly", "app": "hvb"}}},
+        }
         (project / "opsctl.yaml").write_text(yaml.safe_dump(config))
         ws = Workspace.load(str(project / "opsctl.yaml"), actor="bench@example.com")
         s3 = boto3.client("s3", endpoint_url=url)
@@ -168,8 +178,10 @@ def main() -> int:
         signer = make_signer(ws.config.audit.s3) if ws.config.audit.s3 else None
         _, put_seconds = upload(s3, lines, heads, signer)
         puts = args.runs * 2
-        print(f"bucket:   {args.runs:,} run objects + {args.runs:,} checkpoints, {args.runs * args.events_per_run:,} "
-              f"events (log built in {built:.1f}s, {puts:,} PUTs in {put_seconds:.1f}s = {puts / put_seconds:,.0f}/s)")
+        print(
+            f"bucket:   {args.runs:,} run objects + {args.runs:,} checkpoints, {args.runs * args.events_per_run:,} "
+            f"events (log built in {built:.1f}s, {puts:,} PUTs in {put_seconds:.1f}s = {puts / put_seconds:,.0f}/s)"
+        )
 
         gets = counting_gets()
         cache = ws.state_dir / "mirror" / "cache"
@@ -184,9 +196,11 @@ def main() -> int:
                 print("\n".join(result.problems))
                 return 1
             checked = "checked" if result.signatures_checked else "unchecked"
-            print(f"verify --remote {label}: {seconds:6.2f}s  {2 * args.runs / seconds:8,.0f} objects/s   "
-                  f"{len(gets):,} GETs + {lists} LIST pages; {result.events:,} events, {result.checkpoints:,} "
-                  f"checkpoints, {result.signed:,} signed ({checked})")  # fmt: skip
+            print(
+                f"verify --remote {label}: {seconds:6.2f}s  {2 * args.runs / seconds:8,.0f} objects/s   "
+                f"{len(gets):,} GETs + {lists} LIST pages; {result.events:,} events, {result.checkpoints:,} "
+                f"checkpoints, {result.signed:,} signed ({checked})"
+            )
         started = time.perf_counter()
         runs = load_remote_runs(ws)
         print(f"runs --remote warm:    {time.perf_counter() - started:6.2f}s  ({len(runs):,} runs merged)")

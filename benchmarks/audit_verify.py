@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from opsctl.audit import GENESIS, AuditLog, encode_event
+from opsctl.audit.log import GENESIS, AuditLog, encode_event
 
 TARGET = 200_000
 
@@ -26,11 +26,17 @@ def write_log(path: Path, count: int) -> None:
     chunks: list[bytes] = []
     for seq in range(1, count + 1):
         fields = {
-            "seq": seq, "ts": "2026-11-27T10:00:00.000Z", "run": f"r20261127-100000-{seq // 40:06x}",
-            "runbook": "deploy", "env": "production", "actor": "oncall@example.com",
-            "step": f"pre-deploy/item-{seq % 12}", "status": "passed",
-            "summary": "HTTP 200 in 41ms", "detail": {"url": "https://hvb.example.com/health", "status": 200},
-        }  # fmt: skip
+            "seq": seq,
+            "ts": "2026-11-27T10:00:00.000Z",
+            "run": f"r20261127-100000-{seq // 40:06x}",
+            "runbook": "deploy",
+            "env": "production",
+            "actor": "oncall@example.com",
+            "step": f"pre-deploy/item-{seq % 12}",
+            "status": "passed",
+            "summary": "HTTP 200 in 41ms",
+            "detail": {"url": "https://hvb.example.com/health", "status": 200},
+        }
         line, prev = encode_event(fields, prev)
         chunks.append(line)
     path.write_bytes(b"".join(chunks))

@@ -34,8 +34,12 @@ steps:
 
 
 def setup_moto() -> tuple[ThreadedMotoServer, str]:
-    os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                      AWS_DEFAULT_REGION="eu-west-1", MOTO_ECS_SERVICE_RUNNING="1")  # fmt: skip
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="eu-west-1",
+        MOTO_ECS_SERVICE_RUNNING="1",
+    )
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     _, port = server.get_host_and_port()
@@ -78,15 +82,28 @@ def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     server, endpoint = setup_moto()
     try:
-        from opsctl.operations import RunOptions, execute
+        from opsctl.runs.run import RunOptions, execute
         from opsctl.workspace import Workspace
 
         project = Path(tempfile.mkdtemp(prefix="opsctl-bench-"))
         (project / "runbooks").mkdir()
         (project / "runbooks" / "deploy.yaml").write_text(RUNBOOK)
-        config = {"service": "hvb", "environments": {"bench": {"platform": {
-            "kind": "ecs", "region": "eu-west-1", "cluster": "hvb-bench", "service": "bot", "container": "bot",
-            "endpoint_url": endpoint, "poll_interval": "0.001s"}}}}  # fmt: skip
+        config = {
+            "service": "hvb",
+            "environments": {
+                "bench": {
+                    "platform": {
+                        "kind": "ecs",
+                        "region": "eu-west-1",
+                        "cluster": "hvb-bench",
+                        "service": "bot",
+                        "container": "bot",
+                        "endpoint_url": endpoint,
+                        "poll_interval": "0.001s",
+                    }
+                }
+            },
+        }
         (project / "opsctl.yaml").write_text(yaml.safe_dump(config))
 
         bare: list[float] = []

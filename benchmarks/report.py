@@ -1,6 +1,6 @@
 """Benchmark: `opsctl report` over a large audit log, and how its cost grows with the log.
 
-Writes two hash-chained audit logs with :func:`opsctl.audit.encode_event`
+Writes two hash-chained audit logs with :func:`opsctl.audit.log.encode_event`
 (the same bytes `AuditLog.append` writes, without an fsync per line): a
 small one of N runs and a large one of 10 x N runs (default 100,000 runs,
 about a million events: started, every step's started and outcome events
@@ -27,8 +27,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from opsctl.audit import GENESIS, encode_event, format_ts
-from opsctl.report import report_from_log
+from opsctl.audit.log import GENESIS, encode_event, format_ts
+from opsctl.kpis.figures import report_from_log
 
 ENVS = ("development", "staging", "production")
 DEPLOY_STEPS = ("plan", "pre-deploy", "baseline", "deploy", "post-deploy")
@@ -41,12 +41,16 @@ def _run_events(rng: random.Random, index: int, moment: datetime) -> Iterator[tu
     roll = rng.random()
     runbook = "rollback" if roll < 0.03 else "hot-patch" if roll < 0.05 else "deploy"
     run = f"r{index:08d}"
-    base = {"run": run, "runbook": runbook, "env": env, "actor": f"dev{index % 7}@example.com",
-            "change_type": {"deploy": "normal", "rollback": "standard", "hot-patch": "emergency"}[runbook]}  # fmt: skip
+    base = {
+        "run": run,
+        "runbook": runbook,
+        "env": env,
+        "actor": f"dev{index % 7}@example.com",
+        "change_type": {"deploy": "normal", "rollback": "standard", "hot-patch": "emergency"}[runbook],
+    }
     image = f"hvb:1.{index // 100}.{index % 100}"
     params = {"image": image, "timeout": 900.0, "reason": None, "approved_by": ["lead@example.com"]}
-    yield moment, {**base, "step": "run", "status": "started", "params": params, "digest": "ab" * 32,
-                   "dry_run": False}  # fmt: skip
+    yield moment, {**base, "step": "run", "status": "started", "params": params, "digest": "ab" * 32, "dry_run": False}
     outcome = rng.random()
     status = "succeeded" if outcome < 0.85 else "rolled_back" if outcome < 0.93 else "failed"
     steps = ROLLBACK_STEPS if runbook == "rollback" else DEPLOY_STEPS
@@ -58,21 +62,53 @@ def _run_events(rng: random.Random, index: int, moment: datetime) -> Iterator[tu
             state["attempted"] = {"id": f"hvb-{env}:{index + 1}", "image": image}
         failed = status != "succeeded" and number == len(steps) - 1
         moment += timedelta(seconds=40)
-        yield moment, {**base, "step": step, "status": "failed" if failed else "passed", "kind": "step",
-                       "title": step.title(), "summary": f"{step}: 7 passed", "duration_ms": 40000,
-                       "detail": {"counts": {"passed": 7}}, "state": state}  # fmt: skip
+        yield (
+            moment,
+            {
+                **base,
+                "step": step,
+                "status": "failed" if failed else "passed",
+                "kind": "step",
+                "title": step.title(),
+                "summary": f"{step}: 7 passed",
+                "duration_ms": 40000,
+                "detail": {"counts": {"passed": 7}},
+                "state": state,
+            },
+        )
     if status == "rolled_back" and runbook != "rollback":
         for step in ROLLBACK_STEPS:
             moment += timedelta(seconds=30)
-            yield moment, {**base, "runbook": "rollback", "rollback_of": runbook, "change_type": "standard",
-                           "step": step, "status": "passed", "kind": "step", "title": step.title(),
-                           "state": state}  # fmt: skip
+            yield (
+                moment,
+                {
+                    **base,
+                    "runbook": "rollback",
+                    "rollback_of": runbook,
+                    "change_type": "standard",
+                    "step": step,
+                    "status": "passed",
+                    "kind": "step",
+                    "title": step.title(),
+                    "state": state,
+                },
+            )
     elif status == "rolled_back":
         status = "failed"
     moment += timedelta(seconds=1)
-    yield moment, {**base, "step": "run", "status": status, "summary": f"{runbook} {status}",
-                   "release_before": state["previous"], "release_after": state.get("attempted"),
-                   "attempted": state.get("attempted"), "verified": status == "succeeded"}  # fmt: skip
+    yield (
+        moment,
+        {
+            **base,
+            "step": "run",
+            "status": status,
+            "summary": f"{runbook} {status}",
+            "release_before": state["previous"],
+            "release_after": state.get("attempted"),
+            "attempted": state.get("attempted"),
+            "verified": status == "succeeded",
+        },
+    )
 
 
 def write_log(path: Path, runs: int, start: datetime, seed: int = 7) -> int:
@@ -110,8 +146,10 @@ def main(large_runs: int, rounds: int = 3) -> int:
         for runs, path in paths.items():
             began = time.perf_counter()
             events = write_log(path, runs, start)
-            print(f"{runs:>7} runs: {events:>8} events, {path.stat().st_size / 1e6:6.1f} MB, written in "
-                  f"{time.perf_counter() - began:4.1f}s")  # fmt: skip
+            print(
+                f"{runs:>7} runs: {events:>8} events, {path.stat().st_size / 1e6:6.1f} MB, written in "
+                f"{time.perf_counter() - began:4.1f}s"
+            )
         # Each round does the same work for both sizes (the small log 10 times, the large one once) and
         # alternates them: on a shared machine a 0.2 s run can slip between other processes' time slices
         # that a 2 s run cannot, so "best of N single runs" would flatter the small log.
@@ -122,8 +160,10 @@ def main(large_runs: int, rounds: int = 3) -> int:
                 wall[runs], cpu[runs] = min(wall[runs], took), min(cpu[runs], took_cpu)
     for runs in sizes:
         print(f"{runs:>7} runs: report in {wall[runs]:.2f}s wall, {cpu[runs]:.2f}s CPU ({deploys[runs]} deploys)")
-    print(f"10x the log -> {wall[large_runs] / wall[small_runs]:.1f}x the wall time, "
-          f"{cpu[large_runs] / cpu[small_runs]:.1f}x the CPU time (target <= 11x)")  # fmt: skip
+    print(
+        f"10x the log -> {wall[large_runs] / wall[small_runs]:.1f}x the wall time, "
+        f"{cpu[large_runs] / cpu[small_runs]:.1f}x the CPU time (target <= 11x)"
+    )
     print(f"{large_runs} runs reported in {wall[large_runs]:.2f}s (target <= 5s)")
     return 0 if wall[large_runs] <= 5.0 and cpu[large_runs] / cpu[small_runs] <= 11.0 else 1
 

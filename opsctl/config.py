@@ -19,9 +19,9 @@ from pydantic import (
     model_validator,
 )
 
-from opsctl.durations import DURATION_HINT, DURATION_PATTERN, parse_duration
 from opsctl.errors import BadInput, ConfigError
-from opsctl.yamlsrc import YamlDoc, display_path, load_yaml_mapping, validation_error
+from opsctl.files.yamlsrc import YamlDoc, display_path, load_yaml_mapping, validation_error
+from opsctl.values.durations import DURATION_HINT, DURATION_PATTERN, parse_duration
 
 CONFIG_NAME = "opsctl.yaml"
 
@@ -281,14 +281,12 @@ def find_config(start: Path | None = None, explicit: str | os.PathLike[str] | No
         candidate = folder / CONFIG_NAME
         if candidate.is_file():
             return candidate
-    raise ConfigError(
-        f"no {CONFIG_NAME} in {here} or its parents; create one (see README) or pass --config PATH"
-    )
+    raise ConfigError(f"no {CONFIG_NAME} in {here} or its parents; create one (see README) or pass --config PATH")
 
 
 def load_config(path: Path) -> Config:
     """Read and validate ``path``; every error names the file, the line and the key path."""
-    from opsctl.redact import secret_env_names
+    from opsctl.values.redact import secret_env_names
 
     doc = load_yaml_mapping(path, what="config file")
     reject_inline_secrets(doc)

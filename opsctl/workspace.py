@@ -13,13 +13,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsctl.audit import AuditLog, Journal
+from opsctl.audit.log import AuditLog, Journal
 from opsctl.config import Config, EcsPlatformConfig, find_config, load_config
 from opsctl.engine.context import NullObserver, Observer, Prompter, RunContext, utcnow
-from opsctl.redact import Redactor
+from opsctl.values.redact import Redactor
 
 if TYPE_CHECKING:
-    from opsctl.engine.executor import ChecklistResult
+    from opsctl.engine.checklist import ChecklistResult
 
 
 @dataclass
@@ -33,12 +33,12 @@ class Workspace:
     run_finished_hooks: list[Callable[[str], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        from opsctl.identity import CallerIdentities
+        from opsctl.identity.caller import CallerIdentities
 
         self.audit = AuditLog(self.config.state_path / "audit.jsonl", self.redactor, self.clock)
         self.identities = CallerIdentities()
         if self.config.audit.s3 is not None:
-            from opsctl.mirror import attach
+            from opsctl.audit.mirror import attach
 
             attach(self)
 
@@ -48,15 +48,23 @@ class Workspace:
             try:
                 hook(run_id)
             except Exception as exc:  # the run's outcome stands; the hook reports its own state
-                self.audit.append({"run": run_id, "runbook": "-", "env": "-", "actor": self.actor,
-                                   "step": "hook", "status": "warned",
-                                   "summary": f"after-run hook failed: {type(exc).__name__}: {exc}"})  # fmt: skip
+                self.audit.append(
+                    {
+                        "run": run_id,
+                        "runbook": "-",
+                        "env": "-",
+                        "actor": self.actor,
+                        "step": "hook",
+                        "status": "warned",
+                        "summary": f"after-run hook failed: {type(exc).__name__}: {exc}",
+                    }
+                )
 
     @classmethod
     def load(
         cls, config_path: str | None = None, *, actor: str | None = None, clock: Callable[[], datetime] = utcnow
     ) -> Workspace:
-        from opsctl.actor import resolve_actor
+        from opsctl.identity.actor import resolve_actor
 
         config = load_config(find_config(explicit=config_path))
         redactor = Redactor.from_env(config.secret_env_names)
@@ -94,10 +102,20 @@ class Workspace:
         if env_name is not None:
             self.config.environment(env_name)  # unknown names fail here, listing the known ones
         return RunContext(
-            config=self.config, env_name=env_name, run_id=journal.run, actor=self.actor, journal=journal,
-            redactor=self.redactor, params=dict(params or {}), dry_run=dry_run, confirmed=confirmed,
-            prompter=prompter, observer=observer or NullObserver(), clock=self.clock, started_at=self.clock(),
-        )  # fmt: skip
+            config=self.config,
+            env_name=env_name,
+            run_id=journal.run,
+            actor=self.actor,
+            journal=journal,
+            redactor=self.redactor,
+            params=dict(params or {}),
+            dry_run=dry_run,
+            confirmed=confirmed,
+            prompter=prompter,
+            observer=observer or NullObserver(),
+            clock=self.clock,
+            started_at=self.clock(),
+        )
 
 
 @dataclass
@@ -126,7 +144,7 @@ def run_named_checklist(
     observer: Observer | None = None,
 ) -> ChecklistResult:
     """``opsctl checklist run``: load, run and journal one checklist as a run of its own."""
-    from opsctl.engine.executor import run_checklist
+    from opsctl.engine.checklist import run_checklist
     from opsctl.engine.loader import load_checklist
     from opsctl.errors import Interrupted
 
@@ -134,8 +152,9 @@ def run_named_checklist(
         ws.config.environment(env_name)
     loaded = load_checklist(name, ws.config.project_dir)
     journal = ws.journal(ws.new_run_id(), f"checklist:{name}", env_name)
-    ctx = ws.context(journal, env_name, params=params, dry_run=dry_run, confirmed=confirmed,
-                     prompter=prompter, observer=observer)  # fmt: skip
+    ctx = ws.context(
+        journal, env_name, params=params, dry_run=dry_run, confirmed=confirmed, prompter=prompter, observer=observer
+    )
     journal.event("run", "started", dry_run=dry_run, params=ctx.params)
     try:
         result = run_checklist(ctx, loaded)

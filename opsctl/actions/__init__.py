@@ -1,1 +1,1 @@
-"""Action families; each module registers its actions with :mod:`opsctl.actions.registry`."""
+"""Action families; each module registers its actions with :mod:`opsctl.engine.actions`."""

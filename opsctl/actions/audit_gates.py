@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opsctl.actions.registry import action
+from opsctl.engine.actions import action
 from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome
 
@@ -18,7 +18,7 @@ class VerifiedInParams(BaseModel):
 @action("audit.verified_in", VerifiedInParams)
 def verified_in(ctx: RunContext, params: VerifiedInParams) -> Outcome:
     """The image passed post-deploy verification in another environment (e.g. migrations tested in staging)."""
-    from opsctl.history import load_runs
+    from opsctl.audit.query import load_runs
 
     source = params.env or (ctx.env.requires.promoted_from if ctx.env_name else None)
     image = params.image or ctx.params.get("image")
@@ -31,11 +31,11 @@ def verified_in(ctx: RunContext, params: VerifiedInParams) -> Outcome:
     verified = [r for r in runs if r.status == "succeeded" and r.verified]
     if verified:
         last = verified[-1]
-        return Outcome.passed(f"{image} was verified on {source} by run {last.run} ({last.finished})",
-                              run=last.run)  # fmt: skip
+        return Outcome.passed(f"{image} was verified on {source} by run {last.run} ({last.finished})", run=last.run)
     if runs:
-        return Outcome.failed(f"{image} did not pass verification on {source}: run {runs[-1].run} ended "
-                              f"'{runs[-1].status}'")  # fmt: skip
+        return Outcome.failed(
+            f"{image} did not pass verification on {source}: run {runs[-1].run} ended '{runs[-1].status}'"
+        )
     return Outcome.failed(f"{image} was never deployed to {source}; deploy and verify it there first")
 
 

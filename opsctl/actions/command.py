@@ -11,12 +11,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opsctl.actions.registry import action
 from opsctl.config import Duration
-from opsctl.durations import format_duration
+from opsctl.engine.actions import action
+from opsctl.engine.checklist import time_left
 from opsctl.engine.context import RunContext
-from opsctl.engine.executor import time_left
 from opsctl.engine.outcome import Outcome
+from opsctl.values.durations import format_duration
 
 
 class CommandParams(BaseModel):
@@ -42,9 +42,14 @@ def command(ctx: RunContext, params: CommandParams) -> Outcome:
     try:
         # A new session lets a timeout kill the whole process group, children included.
         proc = subprocess.Popen(
-            params.argv, cwd=cwd, env={**os.environ, **params.env}, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            params.argv,
+            cwd=cwd,
+            env={**os.environ, **params.env},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     except FileNotFoundError:
         return Outcome.failed(f"command not found: {params.argv[0]} (is it installed and on PATH?)")
     except PermissionError:
@@ -58,8 +63,12 @@ def command(ctx: RunContext, params: CommandParams) -> Outcome:
         return Outcome.failed(f"timed out after {format_duration(budget)}: {shown}", output_tail=tail)
     elapsed = time.monotonic() - started
     tail = _tail(ctx, output, params.tail)
-    detail = {"argv": params.argv, "exit_code": proc.returncode, "duration_ms": round(elapsed * 1000),
-              "output_tail": tail}  # fmt: skip
+    detail = {
+        "argv": params.argv,
+        "exit_code": proc.returncode,
+        "duration_ms": round(elapsed * 1000),
+        "output_tail": tail,
+    }
     if proc.returncode == params.exit_code:
         return Outcome.passed(f"exit {proc.returncode} in {format_duration(elapsed)}: {shown}", **detail)
     last = next((line for line in reversed(tail) if line.strip()), "")

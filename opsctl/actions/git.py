@@ -6,10 +6,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opsctl.actions.registry import action
+from opsctl.engine.actions import action
 from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome
-from opsctl.gitinfo import open_repo
+from opsctl.git.repo import open_repo
 
 
 class GitParams(BaseModel):

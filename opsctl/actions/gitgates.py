@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opsctl.actions.registry import action
+from opsctl.engine.actions import action
 from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome
 from opsctl.errors import BadInput
@@ -52,8 +52,8 @@ def _pattern(ctx: RunContext, params: GitTagParams) -> re.Pattern[str] | None:
 @action("git.tag", GitTagParams)
 def git_tag(ctx: RunContext, params: GitTagParams) -> Outcome:
     """The image tag is HEAD's sha (full or short) or a git tag pointing at HEAD."""
-    from opsctl.changes import looks_like_sha
-    from opsctl.gitinfo import open_repo
+    from opsctl.git.changes import looks_like_sha
+    from opsctl.git.repo import open_repo
     from opsctl.platforms.base import image_tag
 
     image = params.image or ctx.params.get("image")
@@ -67,8 +67,7 @@ def git_tag(ctx: RunContext, params: GitTagParams) -> Outcome:
     head = repo.head.commit.hexsha
     short = head[:7]
     tag = image_tag(str(image))
-    detail: dict[str, Any] = {"image": image, "tag": tag, "head": head,
-                              "pattern": pattern.pattern if pattern else None}  # fmt: skip
+    detail: dict[str, Any] = {"image": image, "tag": tag, "head": head, "pattern": pattern.pattern if pattern else None}
     release = pattern is not None and pattern.fullmatch(tag) is not None
     sha = tag[4:] if tag.startswith("sha-") else tag
     if not release and looks_like_sha(sha) and head.startswith(sha):
@@ -79,20 +78,23 @@ def git_tag(ctx: RunContext, params: GitTagParams) -> Outcome:
         if tags.get(name) == head:
             return Outcome.passed(f"image tag {tag} is git tag {name} at HEAD ({short})", git_tag=name, **detail)
     if not release and looks_like_sha(sha) and not any(name in tags for name in names):
-        return Outcome.failed(f"image tag {tag} is not HEAD: HEAD is {short}; build the image from HEAD "
-                              f"or check out {sha}", **detail)  # fmt: skip
+        return Outcome.failed(
+            f"image tag {tag} is not HEAD: HEAD is {short}; build the image from HEAD or check out {sha}", **detail
+        )
     at_head = sorted(name for name, commit in tags.items() if commit == head)
     head_note = f"HEAD {short} is tagged {', '.join(at_head)}" if at_head else f"HEAD {short} has no git tag"
     elsewhere = next((name for name in names if name in tags), None)
     if elsewhere is not None:
         return Outcome.failed(
             f"git tag {elsewhere} points at {tags[elsewhere][:7]}, not HEAD ({head_note}); "
-            f"check out {elsewhere} or deploy an image built from HEAD", **detail,
-        )  # fmt: skip
+            f"check out {elsewhere} or deploy an image built from HEAD",
+            **detail,
+        )
     if release:
         return Outcome.failed(
             f"image tag {tag} matches the release pattern {detail['pattern']} but there is no git tag {tag} "
-            f"({head_note}); tag the release: git tag {tag} && git push origin {tag}", **detail,
-        )  # fmt: skip
+            f"({head_note}); tag the release: git tag {tag} && git push origin {tag}",
+            **detail,
+        )
     wanted = f"a release tag matching {detail['pattern']}" if pattern else "a git tag at HEAD"
     return Outcome.failed(f"image tag {tag} is neither HEAD's sha ({short}) nor {wanted} ({head_note})", **detail)

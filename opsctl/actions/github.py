@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opsctl.actions.registry import action
+from opsctl.engine.actions import action
 from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome
 from opsctl.errors import BadInput
@@ -21,8 +21,8 @@ from opsctl.errors import BadInput
 if TYPE_CHECKING:
     from git import Repo
 
-    from opsctl.changes import Resolved
-    from opsctl.github import CheckRun, CommitStatus, GitHub, PullRequest, Review
+    from opsctl.git.changes import Resolved
+    from opsctl.git.github import CheckRun, CommitStatus, GitHub, PullRequest, Review
 
 GREEN_CONCLUSIONS = frozenset({"success", "neutral", "skipped"})  # what branch protection accepts
 DECISIVE_REVIEWS = frozenset({"APPROVED", "CHANGES_REQUESTED", "DISMISSED"})  # a comment changes no verdict
@@ -48,7 +48,7 @@ class ApprovedParams(CommitParams):
 
 
 def _local_repo(ctx: RunContext, params: CommitParams) -> Repo | None:
-    from opsctl.gitinfo import open_repo
+    from opsctl.git.repo import open_repo
 
     path = ctx.project_dir if params.path is None else Path(params.path)
     try:
@@ -59,7 +59,7 @@ def _local_repo(ctx: RunContext, params: CommitParams) -> Repo | None:
 
 def target_commit(ctx: RunContext, params: CommitParams, github: GitHub) -> Resolved:
     """The commit a gate looks at, and how it was chosen (for the message)."""
-    from opsctl.changes import Resolved, looks_like_sha, try_resolve
+    from opsctl.git.changes import Resolved, looks_like_sha, try_resolve
 
     repo = _local_repo(ctx, params)
     given = params.sha or params.ref
@@ -93,10 +93,15 @@ def _state_of_status(status: CommitStatus) -> str:
 
 def _entries(runs: list[CheckRun], statuses: list[CommitStatus], ignore: list[str]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = [
-        {"name": r.name, "kind": "check run", "state": _state_of_run(r),
-         "result": r.conclusion if r.status == "completed" else r.status, "url": r.url}
+        {
+            "name": r.name,
+            "kind": "check run",
+            "state": _state_of_run(r),
+            "result": r.conclusion if r.status == "completed" else r.status,
+            "url": r.url,
+        }
         for r in runs
-    ]  # fmt: skip
+    ]
     found += [
         {"name": s.context, "kind": "status", "state": _state_of_status(s), "result": s.state, "url": s.url}
         for s in statuses
@@ -111,7 +116,7 @@ def _listed(entries: list[dict[str, Any]]) -> str:
 @action("github.checks", ChecksParams)
 def github_checks(ctx: RunContext, params: ChecksParams) -> Outcome:
     """All CI check runs and commit statuses of the commit are green (pending is not green)."""
-    from opsctl.github import GitHub, GitHubError
+    from opsctl.git.github import GitHub, GitHubError
 
     with GitHub.from_config(ctx.config, ctx.redactor) as github:
         try:
@@ -162,7 +167,7 @@ def _required(ctx: RunContext, params: ApprovedParams) -> int:
 @action("github.approved", ApprovedParams)
 def github_approved(ctx: RunContext, params: ApprovedParams) -> Outcome:
     """The pull request that merged the commit has enough approvals (not counting the deployer's own)."""
-    from opsctl.github import GitHub, GitHubError
+    from opsctl.git.github import GitHub, GitHubError
 
     needed = _required(ctx, params)
     if needed == 0:
@@ -177,17 +182,25 @@ def github_approved(ctx: RunContext, params: ApprovedParams) -> Outcome:
     if pull is None:
         return Outcome.failed(
             f"no pull request found for {commit.short} ({commit.how}): changes must be merged through a "
-            f"reviewed pull request", sha=commit.sha,
-        )  # fmt: skip
+            f"reviewed pull request",
+            sha=commit.sha,
+        )
     verdicts = latest_verdicts(reviews)
     not_counted = {pull.author.lower(), ctx.actor.lower()}
     approvers = [r.user for login, r in verdicts.items() if r.state == "APPROVED" and login not in not_counted]
     own = [r.user for login, r in verdicts.items() if r.state == "APPROVED" and login in not_counted]
     blocking = [r.user for r in verdicts.values() if r.state == "CHANGES_REQUESTED"]
     detail: dict[str, Any] = {
-        "sha": commit.sha, "commit": commit.how, "pull": pull.number, "url": pull.url, "title": pull.title,
-        "author": pull.author, "approvers": approvers, "required": needed, "changes_requested": blocking,
-    }  # fmt: skip
+        "sha": commit.sha,
+        "commit": commit.how,
+        "pull": pull.number,
+        "url": pull.url,
+        "title": pull.title,
+        "author": pull.author,
+        "approvers": approvers,
+        "required": needed,
+        "changes_requested": blocking,
+    }
     label = f"PR #{pull.number}" + ("" if pull.merged_at else " (not merged)")
     notes = f"; changes requested by {', '.join(blocking)}" if blocking else ""
     if own:

@@ -14,7 +14,7 @@ config; see :mod:`opsctl.health.params`. The logic lives in
 
 from __future__ import annotations
 
-from opsctl.actions.registry import action
+from opsctl.engine.actions import action
 from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome
 from opsctl.health import probes

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from opsctl.actions.registry import action
+from opsctl.engine.actions import action
+from opsctl.engine.checklist import current_item
 from opsctl.engine.context import RunContext
-from opsctl.engine.executor import current_item
 from opsctl.engine.outcome import Outcome
 
 

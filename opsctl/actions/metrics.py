@@ -10,7 +10,7 @@ that ``metrics.error_rate`` can check for an increase. Targets default to the
 
 from __future__ import annotations
 
-from opsctl.actions.registry import action
+from opsctl.engine.actions import action
 from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome
 from opsctl.health import freshness, slo

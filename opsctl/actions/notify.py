@@ -11,14 +11,19 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opsctl.actions.registry import action
+from opsctl.engine.actions import action
 from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome
 
 Event = Literal[
-    "deploy.started", "deploy.succeeded", "deploy.failed",
-    "rollback.started", "rollback.succeeded", "rollback.failed", "window",
-]  # fmt: skip
+    "deploy.started",
+    "deploy.succeeded",
+    "deploy.failed",
+    "rollback.started",
+    "rollback.succeeded",
+    "rollback.failed",
+    "window",
+]
 
 HOW_TO_CONFIGURE = (
     "no notification channel configured: add notify: {slack: {webhook_env: SLACK_WEBHOOK_URL}} "

@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opsctl.actions.registry import action
 from opsctl.config import Duration
+from opsctl.engine.actions import action
 from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome
 from opsctl.errors import OpsctlError
 
 if TYPE_CHECKING:
-    from opsctl.history import RunSummary
+    from opsctl.audit.query import RunSummary
 
 DEPLOYING = frozenset({"deploy", "hot-patch"})
 # A deploy "happened" when its rollout ended verified, or ended rolled back and verified.
@@ -71,8 +71,10 @@ def tools(ctx: RunContext, params: ToolsParams) -> Outcome:  # noqa: ARG001 - th
     found = {"Python": ".".join(str(n) for n in sys.version_info[:3])}
     wanted = tuple(int(n) for n in params.min_python.split("."))
     if sys.version_info[:2] < wanted:
-        problems.append(f"Python {found['Python']} is older than {params.min_python}: install Python "
-                        f"{params.min_python} or newer and recreate the virtualenv")  # fmt: skip
+        problems.append(
+            f"Python {found['Python']} is older than {params.min_python}: install Python "
+            f"{params.min_python} or newer and recreate the virtualenv"
+        )
     for command in params.commands:
         version, problem = _command_version(command)
         if version is None:
@@ -115,13 +117,19 @@ def aws_identity(ctx: RunContext, params: AwsIdentityParams) -> Outcome:
     """The AWS credentials work: STS says who they belong to (honours AWS_ENDPOINT_URL)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from opsctl.awsclient import aws_client
+    from opsctl.aws.client import aws_client
     from opsctl.platforms.ecs_aws import credential_problem, error_code, error_message
 
     region, profile = _aws_target(ctx, params)
     try:
-        client = aws_client("sts", region=region, profile=profile, retries=1,
-                            connect_timeout=min(params.timeout, 5.0), read_timeout=params.timeout)  # fmt: skip
+        client = aws_client(
+            "sts",
+            region=region,
+            profile=profile,
+            retries=1,
+            connect_timeout=min(params.timeout, 5.0),
+            read_timeout=params.timeout,
+        )
         answer = client.get_caller_identity()
     except OpsctlError as exc:  # e.g. a profile that is not in the AWS config files
         return Outcome.failed(str(exc))
@@ -133,16 +141,20 @@ def aws_identity(ctx: RunContext, params: AwsIdentityParams) -> Outcome:
             return Outcome.failed(f"AWS STS refused: {error_code(exc)}: {error_message(exc)}", region=region)
         return Outcome.failed(f"could not ask AWS STS who you are ({type(exc).__name__}: {exc})", region=region)
     arn, account = str(answer.get("Arn", "?")), str(answer.get("Account", "?"))
-    return Outcome.passed(f"AWS credentials work: {arn} (account {account})", arn=arn, account=account,
-                          region=region)  # fmt: skip
+    return Outcome.passed(f"AWS credentials work: {arn} (account {account})", arn=arn, account=account, region=region)
 
 
 def _aws_target(ctx: RunContext, params: AwsIdentityParams) -> tuple[str, str | None]:
     """Region and profile: given, else the first ECS environment's, else the standard variables."""
     ecs = [env.platform for env in ctx.config.environments.values() if env.platform.kind == "ecs"]
     first = ecs[0] if ecs else None
-    region = (params.region or getattr(first, "region", None) or os.environ.get("AWS_REGION")
-              or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION)  # fmt: skip
+    region = (
+        params.region
+        or getattr(first, "region", None)
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or DEFAULT_REGION
+    )
     return region, params.profile or getattr(first, "profile", None)
 
 
@@ -151,7 +163,7 @@ def config_check(ctx: RunContext, params: ConfigCheckParams) -> Outcome:
     """``opsctl config check`` passes (read afresh), and every runbook and checklist loads."""
     from opsctl.config import load_config
     from opsctl.engine.loader import load_checklist, load_runbook, sources
-    from opsctl.yamlsrc import display_path
+    from opsctl.files.yamlsrc import display_path
 
     try:
         config = load_config(ctx.config.path)
@@ -167,8 +179,9 @@ def config_check(ctx: RunContext, params: ConfigCheckParams) -> Outcome:
         return Outcome.failed(f"`opsctl config check` fails: {exc}")
     envs = ", ".join(config.environments)
     files = f"; {loaded['runbooks']} runbooks and {loaded['checklists']} checklists load" if params.files else ""
-    return Outcome.passed(f"{display_path(config.path)} is valid ({envs}){files}",
-                          environments=list(config.environments), **loaded)  # fmt: skip
+    return Outcome.passed(
+        f"{display_path(config.path)} is valid ({envs}){files}", environments=list(config.environments), **loaded
+    )
 
 
 @action("onboard.deployed", DeployedParams)
@@ -182,27 +195,39 @@ def deployed(ctx: RunContext, params: DeployedParams) -> Outcome:
         run = matching[0]
         by = f", supervised by {_supervisor(run, who)}" if params.supervised else ""
         when = (run.finished or run.started)[:16].replace("T", " ")
-        return Outcome.passed(f"{run.runbook} of {run.image} to {params.env} by {who} on {when} ({run.status}"
-                              f"{by}; run {run.run})", run=run.run, image=run.image, status=run.status)  # fmt: skip
+        return Outcome.passed(
+            f"{run.runbook} of {run.image} to {params.env} by {who} on {when} ({run.status}{by}; run {run.run})",
+            run=run.run,
+            image=run.image,
+            status=run.status,
+        )
     if params.supervised:
         others = f" ({len(runs)} without --supervisor)" if runs else ""
         hint = f"with your mentor, run `opsctl deploy {params.env} --image IMAGE --supervisor MENTOR`"
         return Outcome.failed(f"no supervised {params.env} deploy by {who} in the audit log yet{others}: {hint}")
-    return Outcome.failed(f"no {params.env} deploy by {who} in the audit log yet: sit with a mentor and run "
-                          f"`opsctl deploy {params.env} --image IMAGE` together")  # fmt: skip
+    return Outcome.failed(
+        f"no {params.env} deploy by {who} in the audit log yet: sit with a mentor and run "
+        f"`opsctl deploy {params.env} --image IMAGE` together"
+    )
 
 
 def person_deploys(audit_path: Path, who: str, env: str) -> list[RunSummary]:
     """Finished, real (not dry-run) deploys and hot-patches to ``env`` by ``who``, oldest first."""
-    from opsctl.audit import read_events
-    from opsctl.history import RUN_MARK, summarize
+    from opsctl.audit.log import read_events
+    from opsctl.audit.query import RUN_MARK, summarize
 
     events = list(read_events(audit_path, contains=RUN_MARK))
     dry = {e.get("run") for e in events if e.get("step") == "run" and e.get("status") == "started" and e.get("dry_run")}
     wanted = who.strip().lower()
-    return [r for r in summarize(events)
-            if r.runbook in DEPLOYING and r.env == env and r.actor.strip().lower() == wanted
-            and r.status in COUNTED and r.run not in dry]  # fmt: skip
+    return [
+        r
+        for r in summarize(events)
+        if r.runbook in DEPLOYING
+        and r.env == env
+        and r.actor.strip().lower() == wanted
+        and r.status in COUNTED
+        and r.run not in dry
+    ]
 
 
 def _supervisor(run: RunSummary, who: str) -> str | None:

@@ -6,13 +6,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from opsctl.actions.registry import action
 from opsctl.config import Duration
-from opsctl.durations import format_duration
+from opsctl.engine.actions import action
 from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome
 from opsctl.errors import BadInput, Interrupted
 from opsctl.platforms.base import Release, RolloutOptions, RolloutResult, RolloutStatus
+from opsctl.values.durations import format_duration
 
 DEFAULT_TIMEOUT = 900.0
 
@@ -61,8 +61,9 @@ def platform_plan(ctx: RunContext, params: PlanParams) -> Outcome:
     if not image:
         current = platform.current_release()
         ctx.state.setdefault("previous", release_dict(current))
-        return Outcome.passed(f"{platform.describe()} runs {current.id} ({current.image})",
-                              current=release_dict(current))  # fmt: skip
+        return Outcome.passed(
+            f"{platform.describe()} runs {current.id} ({current.image})", current=release_dict(current)
+        )
     plan = platform.plan(str(image))
     current = plan.current or platform.current_release()
     ctx.state.setdefault("previous", release_dict(current))
@@ -70,13 +71,12 @@ def platform_plan(ctx: RunContext, params: PlanParams) -> Outcome:
     ctx.state["plan"] = {"summary": plan.summary, "diff": list(plan.diff), "changes": notes}
     for line in [*plan.diff, *(f"change: {n}" for n in notes)]:
         ctx.emit("message", message=line)
-    return Outcome.passed(plan.summary, current=release_dict(current), image=image, diff=list(plan.diff),
-                          changes=notes)  # fmt: skip
+    return Outcome.passed(plan.summary, current=release_dict(current), image=image, diff=list(plan.diff), changes=notes)
 
 
 def _deploy_notes(ctx: RunContext, before: str, after: str) -> list[str]:
     """The commits between two images, when their tags name commits of the project's repository."""
-    from opsctl.changes import commits_between
+    from opsctl.git.changes import commits_between
 
     try:
         commits = commits_between(ctx.project_dir, before, after, limit=20)
@@ -106,8 +106,12 @@ def platform_deploy(ctx: RunContext, params: DeployParams) -> Outcome:
     result = platform.deploy(str(image), options)
     if result.release is not None and result.release.image == str(image):
         ctx.state["attempted"] = release_dict(result.release)
-    outcome = _verdict(ctx, result, f"{image} is live as {result.release.id if result.release else '?'}"
-                                    f" (stable within {format_duration(options.timeout)})")  # fmt: skip
+    outcome = _verdict(
+        ctx,
+        result,
+        f"{image} is live as {result.release.id if result.release else '?'}"
+        f" (stable within {format_duration(options.timeout)})",
+    )
     if outcome.ok and result.release is not None:
         ctx.state["release"] = release_dict(result.release)
     return outcome
@@ -126,7 +130,7 @@ def resolve_target(ctx: RunContext, to: str | None, leaving: set[str] | None = N
     this environment (from the audit log), never the release being rolled
     back; else the platform's previous deployable release.
     """
-    from opsctl.history import last_verified, load_runs
+    from opsctl.audit.query import last_verified, load_runs
 
     platform = ctx.platform()
     current = platform.current_release()
@@ -150,13 +154,19 @@ def resolve_target(ctx: RunContext, to: str | None, leaving: set[str] | None = N
         why = f"last verified release (run {record.run}, {record.when[:16]})" if record else ""
         usable, reason = platform.can_deploy(target) if target is not None else (False, "")
         if target is not None and not usable:
-            ctx.emit("message", message=f"last verified release {target.id} can no longer be deployed "
-                     f"({reason}); looking at the platform's history")  # fmt: skip
+            ctx.emit(
+                "message",
+                message=f"last verified release {target.id} can no longer be deployed "
+                f"({reason}); looking at the platform's history",
+            )
             target = None
         if target is None:
             target = _fallback(current, platform.releases(limit=20), leaving, _known_bad(runs, str(ctx.env_name)))
-            why = "the release running before (not verified by opsctl yet)" if target is current else (
-                "previous revision (no verified release in the audit log)")
+            why = (
+                "the release running before (not verified by opsctl yet)"
+                if target is current
+                else ("previous revision (no verified release in the audit log)")
+            )
         if target is None:
             raise _no_target(platform.describe())
     ok, reason = platform.can_deploy(target)
@@ -167,7 +177,7 @@ def resolve_target(ctx: RunContext, to: str | None, leaving: set[str] | None = N
 
 def _known_bad(runs: list[Any], env: str) -> set[str]:
     """Release ids and images that failed verification or were rolled back here: never targets."""
-    from opsctl.history import release_history
+    from opsctl.audit.query import release_history
 
     bad = [r for r in release_history(runs, env) if r.verdict in ("failed", "rolled back")]
     return {r.id for r in bad} | {r.image for r in bad}
@@ -185,8 +195,10 @@ def _fallback(current: Release, releases: list[Release], leaving: set[str], bad:
 
 
 def _no_target(described: str) -> BadInput:
-    return BadInput(f"no rollback target for {described}: no verified release in the audit log and no earlier "
-                    "release on the platform; name one with --to")  # fmt: skip
+    return BadInput(
+        f"no rollback target for {described}: no verified release in the audit log and no earlier "
+        "release on the platform; name one with --to"
+    )
 
 
 @action("platform.rollback", RollbackParams, mutating=True)

@@ -109,7 +109,7 @@ def hoist_global_options(argv: list[str]) -> list[str]:
 
 
 def _redact(text: str) -> str:
-    from opsctl.redact import Redactor
+    from opsctl.values.redact import Redactor
 
     return Redactor.from_env(()).text(text)
 

@@ -72,6 +72,6 @@ class Application:
         """Mask secrets in text bound for the terminal, with or without a loaded workspace."""
         if self._workspace is not None:
             return self._workspace.redactor.text(text)
-        from opsctl.redact import Redactor
+        from opsctl.values.redact import Redactor
 
         return Redactor.from_env(()).text(text)

@@ -30,9 +30,9 @@ def show(
       opsctl --json audit show --run r20261127-101500-1a2b3c
       opsctl audit show --remote --since 1d
     """
-    from opsctl.audit import parse_ts
-    from opsctl.durations import parse_duration
+    from opsctl.audit.log import parse_ts
     from opsctl.errors import BadInput
+    from opsctl.values.durations import parse_duration
 
     application = app_of(ctx)
     ws = application.workspace()
@@ -44,16 +44,20 @@ def show(
             raise BadInput(f"--since {since}: must be a duration like 30s or 5m, 12h, 7d") from None
     source: Any = ws.audit.events()
     if remote:
-        from opsctl.mirror.remote import merged_events, run_id_floor
+        from opsctl.audit.mirror.remote import merged_events, run_id_floor
 
-        source = merged_events(ws, marks=(f'"run":{json.dumps(run)}'.encode(),) if run else (),
-                               since_run=run_id_floor(cutoff) if cutoff is not None else None)  # fmt: skip
+        source = merged_events(
+            ws,
+            marks=(f'"run":{json.dumps(run)}'.encode(),) if run else (),
+            since_run=run_id_floor(cutoff) if cutoff is not None else None,
+        )
     events = [
-        e for e in source
+        e
+        for e in source
         if (run is None or e.get("run") == run)
         and (env is None or e.get("env") == env)
         and (cutoff is None or parse_ts(str(e.get("ts"))).timestamp() >= cutoff)
-    ][-limit:]  # fmt: skip
+    ][-limit:]
     if application.json:
         for event in events:
             sys.stdout.write(json.dumps(event) + "\n")
@@ -71,17 +75,28 @@ def show(
         table.add_column(column, overflow="fold")
     for e in events:
         identity = (escape(str(e.get("caller_arn") or "-")),) if arns else ()
-        table.add_row(str(e.get("ts", ""))[:19].replace("T", " "), str(e.get("run")), str(e.get("env")),
-                      escape(str(e.get("actor"))), *identity, escape(str(e.get("step"))), str(e.get("status")),
-                      escape(str(e.get("summary", ""))))  # fmt: skip
+        table.add_row(
+            str(e.get("ts", ""))[:19].replace("T", " "),
+            str(e.get("run")),
+            str(e.get("env")),
+            escape(str(e.get("actor"))),
+            *identity,
+            escape(str(e.get("step"))),
+            str(e.get("status")),
+            escape(str(e.get("summary", ""))),
+        )
     application.console.print(table)
 
 
 @app.command("verify")
 def verify(
     ctx: typer.Context,
-    remote: bool = typer.Option(False, "--remote", help="Also compare with the S3 audit mirror: finds a cut "
-                                "tail, a rewritten log, edited or missing central objects, bad signatures."),
+    remote: bool = typer.Option(
+        False,
+        "--remote",
+        help="Also compare with the S3 audit mirror: finds a cut "
+        "tail, a rewritten log, edited or missing central objects, bad signatures.",
+    ),
 ) -> None:
     """Check the hash chain: exit 0 when intact, 1 naming the first bad line and why.
 
@@ -95,15 +110,23 @@ def verify(
     result = ws.audit.verify()
     central = None
     if remote:
-        from opsctl.mirror.verify import verify_remote
+        from opsctl.audit.mirror.verify import verify_remote
 
         central = verify_remote(ws)
     ok = result.ok and (central is None or central.ok)
     if application.json:
-        print_json({"ok": ok, "events": result.events, "bad_line": result.bad_line,
-                    "reason": result.reason, "truncated_tail": result.truncated_tail,
-                    "head": result.head, "path": str(ws.audit.path),
-                    **({"remote": central.as_dict()} if central is not None else {})})  # fmt: skip
+        print_json(
+            {
+                "ok": ok,
+                "events": result.events,
+                "bad_line": result.bad_line,
+                "reason": result.reason,
+                "truncated_tail": result.truncated_tail,
+                "head": result.head,
+                "path": str(ws.audit.path),
+                **({"remote": central.as_dict()} if central is not None else {}),
+            }
+        )
         raise typer.Exit(0 if ok else 1)
     if result.ok:
         application.console.print(f"[green]✓[/] {result.message} ({ws.audit.path})")
@@ -127,13 +150,19 @@ def push(ctx: typer.Context) -> None:
     Example:
       opsctl audit push
     """
-    from opsctl.mirror.uploader import Mirror
+    from opsctl.audit.mirror.uploader import Mirror
 
     application = app_of(ctx)
     result = Mirror.for_workspace(application.workspace()).flush()
     if application.json:
-        print_json({"uploaded": list(result.uploaded), "checkpoint": result.checkpoint, "behind": result.behind,
-                    "error": result.error})  # fmt: skip
+        print_json(
+            {
+                "uploaded": list(result.uploaded),
+                "checkpoint": result.checkpoint,
+                "behind": result.behind,
+                "error": result.error,
+            }
+        )
     elif result.error is None:
         done = f"uploaded {len(result.uploaded)} run(s)" if result.uploaded else "nothing queued"
         application.console.print(done + (f"; checkpoint {result.checkpoint}" if result.checkpoint else ""))

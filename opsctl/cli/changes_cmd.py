@@ -23,8 +23,8 @@ def changes(
       opsctl changes production --image hvb:1.9.0
     """
     from opsctl.actions.platform import release_dict
-    from opsctl.changes import commits_between
-    from opsctl.imageref import validate_image
+    from opsctl.git.changes import commits_between
+    from opsctl.values.imageref import validate_image
 
     application = app_of(ctx)
     ws = application.workspace()
@@ -34,17 +34,27 @@ def changes(
     current = run_ctx.platform().current_release()
     commits = commits_between(ws.config.project_dir, current.image, target, limit=limit)
     if application.json:
-        print_json({"env": env, "from": release_dict(current), "to": target,
-                    "commits": [{"sha": c.sha, "subject": c.subject, "author": c.author,
-                                 "date": c.date.isoformat()} for c in commits]})  # fmt: skip
+        print_json(
+            {
+                "env": env,
+                "from": release_dict(current),
+                "to": target,
+                "commits": [
+                    {"sha": c.sha, "subject": c.subject, "author": c.author, "date": c.date.isoformat()}
+                    for c in commits
+                ],
+            }
+        )
         return
     from rich.markup import escape
 
     console = application.console
     console.print(f"[bold]{env}[/] runs {escape(current.image)}; {len(commits)} commit(s) up to {escape(target)}:")
     for commit in commits:
-        console.print(f"  [yellow]{commit.short}[/] {escape(commit.subject)} [dim]({escape(commit.author)}, "
-                      f"{commit.date:%Y-%m-%d})[/]")  # fmt: skip
+        console.print(
+            f"  [yellow]{commit.short}[/] {escape(commit.subject)} [dim]({escape(commit.author)}, "
+            f"{commit.date:%Y-%m-%d})[/]"
+        )
 
 
 def register(app: typer.Typer) -> None:

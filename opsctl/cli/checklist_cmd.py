@@ -37,8 +37,15 @@ def list_(ctx: typer.Context) -> None:
     rows: list[dict[str, Any]] = []
     for source in sources("checklists", project):
         loaded = load_checklist(source.name, project)
-        rows.append({"name": source.name, "origin": source.origin, "title": loaded.model.title,
-                     "items": len(loaded.model.items), "path": str(source.path)})  # fmt: skip
+        rows.append(
+            {
+                "name": source.name,
+                "origin": source.origin,
+                "title": loaded.model.title,
+                "items": len(loaded.model.items),
+                "path": str(source.path),
+            }
+        )
     if application.json:
         print_json(rows)
         return
@@ -108,14 +115,23 @@ def run(
     ws = application.workspace()
     prompter = TerminalPrompter(application.console) if application.is_tty and not application.json else None
     result = run_named_checklist(
-        ws, name, env, params=parse_sets(set_), dry_run=dry_run, confirmed=frozenset(confirm or ()),
-        prompter=prompter, observer=make_view(application),
-    )  # fmt: skip
+        ws,
+        name,
+        env,
+        params=parse_sets(set_),
+        dry_run=dry_run,
+        confirmed=frozenset(confirm or ()),
+        prompter=prompter,
+        observer=make_view(application),
+    )
     if not application.json:
         counts = result.counts()
         summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
-        verdict = {"passed": "[green]passed[/]", "warned": "[yellow]passed with warnings[/]",
-                   "failed": "[bold red]failed[/]"}[result.status.value]  # fmt: skip
+        verdict = {
+            "passed": "[green]passed[/]",
+            "warned": "[yellow]passed with warnings[/]",
+            "failed": "[bold red]failed[/]",
+        }[result.status.value]
         application.console.print(f"{result.title}: {verdict} ({summary})")
         failed = [i.id for i in result.items if i.blocks]
         if failed:

@@ -30,14 +30,16 @@ def check(ctx: typer.Context) -> None:
             if platform.kind == "ecs"
             else f"fly app {platform.app} ({platform.strategy})"
         )
-        rows.append({
-            "environment": name,
-            "platform": target,
-            "protected": env.protected,
-            "health": env.health.base_url if env.health else None,
-            "requires": env.requires.model_dump(exclude_defaults=True),
-            "freeze_windows": len(env.freeze),
-        })  # fmt: skip
+        rows.append(
+            {
+                "environment": name,
+                "platform": target,
+                "protected": env.protected,
+                "health": env.health.base_url if env.health else None,
+                "requires": env.requires.model_dump(exclude_defaults=True),
+                "freeze_windows": len(env.freeze),
+            }
+        )
     if application.json:
         print_json({"config": str(config.path), "service": config.service, "environments": rows})
         return
@@ -48,8 +50,13 @@ def check(ctx: typer.Context) -> None:
         table.add_column(column)
     for row in rows:
         requires = ", ".join(f"{k}={v}" for k, v in row["requires"].items()) or "-"
-        table.add_row(str(row["environment"]), str(row["platform"]), "yes" if row["protected"] else "no",
-                      str(row["health"] or "-"), requires)  # fmt: skip
+        table.add_row(
+            str(row["environment"]),
+            str(row["platform"]),
+            "yes" if row["protected"] else "no",
+            str(row["health"] or "-"),
+            requires,
+        )
     application.console.print(table)
     application.console.print(f"[green]✓[/] config is valid: {len(rows)} environment(s)")
 

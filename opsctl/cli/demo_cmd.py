@@ -56,8 +56,9 @@ def demo(
         out.print("[bold]opsctl demo[/]: starting moto (AWS ECS) and the demo Hotel Voice Bot on 127.0.0.1 …")
         try:
             with open_sandbox() as sandbox:
-                out.print(f"  AWS (moto) {sandbox.endpoint_url} · bot {sandbox.bot_url} · "
-                          f"project {sandbox.config_path}")  # fmt: skip
+                out.print(
+                    f"  AWS (moto) {sandbox.endpoint_url} · bot {sandbox.bot_url} · project {sandbox.config_path}"
+                )
                 interrupted = _tour(application, out, sandbox, verdicts)
                 _summary(application, out, verdicts, time.monotonic() - clock, interrupted=interrupted)
                 if keep and not interrupted:
@@ -102,8 +103,12 @@ def _invoke(application: Application, sandbox: Sandbox, argv: tuple[str, ...]) -
     from opsctl.cli.application import Application
     from opsctl.sandbox.demo import DEMO_ACTOR
 
-    inner = Application(config_path=str(sandbox.config_path), actor=DEMO_ACTOR, no_color=application.no_color,
-                        interactive=application.is_tty and not application.json)  # fmt: skip
+    inner = Application(
+        config_path=str(sandbox.config_path),
+        actor=DEMO_ACTOR,
+        no_color=application.no_color,
+        interactive=application.is_tty and not application.json,
+    )
     with redirect_stdout(sys.stderr) if application.json else nullcontext():
         try:
             get_command(app).main(args=list(argv), prog_name="opsctl", obj=inner)
@@ -115,23 +120,31 @@ def _invoke(application: Application, sandbox: Sandbox, argv: tuple[str, ...]) -
     return 0
 
 
-def _summary(application: Application, out: Console, verdicts: list[Verdict], seconds: float, *,
-             interrupted: bool) -> None:  # fmt: skip
+def _summary(
+    application: Application, out: Console, verdicts: list[Verdict], seconds: float, *, interrupted: bool
+) -> None:
     failed = [v for v in verdicts if not v.ok]
     if application.json:
-        summary = {"ok": not failed and not interrupted, "interrupted": interrupted, "seconds": round(seconds, 1),
-                   "steps": [v.as_dict() for v in verdicts]}  # fmt: skip
+        summary = {
+            "ok": not failed and not interrupted,
+            "interrupted": interrupted,
+            "seconds": round(seconds, 1),
+            "steps": [v.as_dict() for v in verdicts],
+        }
         sys.stdout.write(json.dumps(summary) + "\n")
     out.print()
     if interrupted:
         out.print(f"[yellow]demo interrupted after {seconds:.1f}s[/]")
     elif failed:
         names = ", ".join(v.step.key for v in failed)
-        out.print(f"[bold red]✗ demo FAILED[/] in {seconds:.1f}s: {len(failed)} step(s) gave an unexpected "
-                  f"verdict: {names}")  # fmt: skip
+        out.print(
+            f"[bold red]✗ demo FAILED[/] in {seconds:.1f}s: {len(failed)} step(s) gave an unexpected verdict: {names}"
+        )
     else:
-        out.print(f"[bold green]✓ demo passed[/] in {seconds:.1f}s: every step gave its expected verdict "
-                  "(good deploy verified, bad deploy rolled back, audit log intact)")  # fmt: skip
+        out.print(
+            f"[bold green]✓ demo passed[/] in {seconds:.1f}s: every step gave its expected verdict "
+            "(good deploy verified, bad deploy rolled back, audit log intact)"
+        )
 
 
 def _keep(out: Console, sandbox: Sandbox) -> None:
@@ -143,10 +156,17 @@ def _keep(out: Console, sandbox: Sandbox) -> None:
     out.print()
     out.print("[bold]The sandbox keeps running until Ctrl-C.[/] Config: " + _esc(str(sandbox.config_path)))
     out.print("In another terminal:")
-    for line in (f"export {exports}", "opsctl status staging", "opsctl runs",
-                 f"opsctl deploy staging --image hvb:2.0.0 {confirms}",
-                 f"opsctl deploy staging --image hvb:2.1.0-bad {confirms}", "opsctl rollback staging",
-                 "opsctl releases staging", "opsctl audit show --env staging", "opsctl report"):  # fmt: skip
+    for line in (
+        f"export {exports}",
+        "opsctl status staging",
+        "opsctl runs",
+        f"opsctl deploy staging --image hvb:2.0.0 {confirms}",
+        f"opsctl deploy staging --image hvb:2.1.0-bad {confirms}",
+        "opsctl rollback staging",
+        "opsctl releases staging",
+        "opsctl audit show --env staging",
+        "opsctl report",
+    ):
         out.print(f"  {_esc(line)}", soft_wrap=True)
     try:
         while True:

@@ -17,8 +17,8 @@ REASON = typer.Option(None, "--reason", help="Why: recorded in the audit log (im
 
 
 def _seconds(text: str) -> float:
-    from opsctl.durations import parse_duration
     from opsctl.errors import BadInput
+    from opsctl.values.durations import parse_duration
 
     try:
         return parse_duration(text)
@@ -26,13 +26,24 @@ def _seconds(text: str) -> float:
         raise BadInput(f"--timeout {text}: must be a duration like 90s or 15m") from None
 
 
-def _run(ctx: typer.Context, runbook: str, env: str, params: dict[str, Any], *, dry_run: bool, yes: bool,
-         confirm: list[str] | None, no_rollback: bool, extra: dict[str, Any] | None = None) -> None:  # fmt: skip
-    from opsctl.operations import execute
+def _run(
+    ctx: typer.Context,
+    runbook: str,
+    env: str,
+    params: dict[str, Any],
+    *,
+    dry_run: bool,
+    yes: bool,
+    confirm: list[str] | None,
+    no_rollback: bool,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    from opsctl.runs.run import execute
 
     application = app_of(ctx)
-    options = _options(application, dry_run=dry_run, yes=yes, confirm=confirm, no_rollback=no_rollback,
-                       extra=extra or {})  # fmt: skip
+    options = _options(
+        application, dry_run=dry_run, yes=yes, confirm=confirm, no_rollback=no_rollback, extra=extra or {}
+    )
     result = execute(application.workspace(), runbook, env, params, options)
     _finish(application, result)
 
@@ -40,15 +51,18 @@ def _run(ctx: typer.Context, runbook: str, env: str, params: dict[str, Any], *, 
 def _options(application: Any, **kwargs: Any) -> Any:
     from opsctl.cli.prompt import TerminalPrompter
     from opsctl.cli.views import make_view
-    from opsctl.operations import RunOptions
+    from opsctl.runs.run import RunOptions
 
     interactive = application.is_tty and not application.json
     return RunOptions(
-        dry_run=kwargs.get("dry_run", False), yes=kwargs.get("yes", False),
-        no_rollback=kwargs.get("no_rollback", False), confirmed=frozenset(kwargs.get("confirm") or ()),
+        dry_run=kwargs.get("dry_run", False),
+        yes=kwargs.get("yes", False),
+        no_rollback=kwargs.get("no_rollback", False),
+        confirmed=frozenset(kwargs.get("confirm") or ()),
         prompter=TerminalPrompter(application.console) if interactive else None,
-        observer=make_view(application), extra=kwargs.get("extra", {}),
-    )  # fmt: skip
+        observer=make_view(application),
+        extra=kwargs.get("extra", {}),
+    )
 
 
 def _finish(application: Any, result: Any) -> None:
@@ -62,12 +76,16 @@ def deploy(
     ctx: typer.Context,
     env: str = typer.Argument(..., help="Environment to deploy to, e.g. staging."),
     image: str = typer.Option(..., "--image", "-i", help="Image to deploy, e.g. hvb:1.8.0."),
-    dry_run: bool = DRY_RUN, yes: bool = YES, confirm: list[str] | None = CONFIRM,
-    no_rollback: bool = NO_ROLLBACK, timeout: str = TIMEOUT, reason: str | None = REASON,
+    dry_run: bool = DRY_RUN,
+    yes: bool = YES,
+    confirm: list[str] | None = CONFIRM,
+    no_rollback: bool = NO_ROLLBACK,
+    timeout: str = TIMEOUT,
+    reason: str | None = REASON,
     approved_by: list[str] | None = typer.Option(None, "--approved-by", help="Approver of a normal change."),
     supervisor: str | None = typer.Option(None, "--supervisor", help="Who supervised (onboarding)."),
     strategy: str | None = typer.Option(None, "--strategy", help="Fly: rolling, canary or immediate."),
-) -> None:  # fmt: skip
+) -> None:
     """Deploy an image: gates, rollout, verification; automatic rollback on failure.
 
     Exit 0 verified, 1 failed (and rolled back), 2 bad input, 3 rollback failed (needs a human), 4 locked.
@@ -78,10 +96,16 @@ def deploy(
       opsctl deploy staging --image hvb:1.8.0 --dry-run
       opsctl deploy production --image hvb:1.8.0 --approved-by lead@example.com --yes --json
     """
-    from opsctl.imageref import validate_image
+    from opsctl.values.imageref import validate_image
 
-    params = {"image": validate_image(image), "timeout": _seconds(timeout), "reason": reason,
-              "approved_by": approved_by or [], "supervisor": supervisor, "strategy": strategy}  # fmt: skip
+    params = {
+        "image": validate_image(image),
+        "timeout": _seconds(timeout),
+        "reason": reason,
+        "approved_by": approved_by or [],
+        "supervisor": supervisor,
+        "strategy": strategy,
+    }
     _run(ctx, "deploy", env, params, dry_run=dry_run, yes=yes, confirm=confirm, no_rollback=no_rollback)
 
 
@@ -89,10 +113,13 @@ def rollback(
     ctx: typer.Context,
     env: str = typer.Argument(..., help="Environment to roll back, e.g. production."),
     to: str | None = typer.Option(None, "--to", help="Release to put back (id or image); default: last verified."),
-    dry_run: bool = DRY_RUN, yes: bool = YES, confirm: list[str] | None = CONFIRM,
-    timeout: str = TIMEOUT, reason: str | None = REASON,
+    dry_run: bool = DRY_RUN,
+    yes: bool = YES,
+    confirm: list[str] | None = CONFIRM,
+    timeout: str = TIMEOUT,
+    reason: str | None = REASON,
     incident: str | None = typer.Option(None, "--incident", help="Incident this rollback answers, e.g. INC-42."),
-) -> None:  # fmt: skip
+) -> None:
     """Roll back to the last verified release (or --to), then verify it.
 
     \b
@@ -111,9 +138,13 @@ def hotpatch(
     env: str = typer.Argument(..., help="Environment to patch, e.g. production."),
     image: str = typer.Option(..., "--image", "-i", help="Patched image, e.g. hvb:1.8.1."),
     incident: str | None = typer.Option(None, "--incident", help="Incident id (required), e.g. INC-42."),
-    dry_run: bool = DRY_RUN, yes: bool = YES, confirm: list[str] | None = CONFIRM,
-    no_rollback: bool = NO_ROLLBACK, timeout: str = TIMEOUT, reason: str | None = REASON,
-) -> None:  # fmt: skip
+    dry_run: bool = DRY_RUN,
+    yes: bool = YES,
+    confirm: list[str] | None = CONFIRM,
+    no_rollback: bool = NO_ROLLBACK,
+    timeout: str = TIMEOUT,
+    reason: str | None = REASON,
+) -> None:
     """Emergency change for an incident: short gates, rollout, verification, automatic rollback.
 
     \b
@@ -121,29 +152,45 @@ def hotpatch(
       opsctl hotpatch production --image hvb:1.8.1 --incident INC-42 --reason "fix booking crash"
     """
     from opsctl.errors import BadInput
-    from opsctl.imageref import validate_image
+    from opsctl.values.imageref import validate_image
 
     if not incident or not incident.strip():
-        raise BadInput("hotpatch needs --incident ID: emergency changes must be tied to an incident "
-                       "(open one with your incident process, e.g. INC-42)")  # fmt: skip
-    params = {"image": validate_image(image), "timeout": _seconds(timeout), "reason": reason,
-              "incident": incident.strip()}  # fmt: skip
-    _run(ctx, "hot-patch", env, params, dry_run=dry_run, yes=yes, confirm=confirm, no_rollback=no_rollback,
-         extra={"incident": incident.strip()})  # fmt: skip
+        raise BadInput(
+            "hotpatch needs --incident ID: emergency changes must be tied to an incident "
+            "(open one with your incident process, e.g. INC-42)"
+        )
+    params = {
+        "image": validate_image(image),
+        "timeout": _seconds(timeout),
+        "reason": reason,
+        "incident": incident.strip(),
+    }
+    _run(
+        ctx,
+        "hot-patch",
+        env,
+        params,
+        dry_run=dry_run,
+        yes=yes,
+        confirm=confirm,
+        no_rollback=no_rollback,
+        extra={"incident": incident.strip()},
+    )
 
 
 def resume(
     ctx: typer.Context,
     run: str = typer.Argument(..., help="Run id, from `opsctl runs` or the interrupted run's message."),
-    yes: bool = YES, confirm: list[str] | None = CONFIRM,
-) -> None:  # fmt: skip
+    yes: bool = YES,
+    confirm: list[str] | None = CONFIRM,
+) -> None:
     """Continue an interrupted run from its first unfinished step (re-reads the platform first).
 
     \b
     Example:
       opsctl resume r20261127-101500-1a2b3c
     """
-    from opsctl.operations import resume as resume_run
+    from opsctl.runs.run import resume as resume_run
 
     application = app_of(ctx)
     result = resume_run(application.workspace(), run, _options(application, yes=yes, confirm=confirm))

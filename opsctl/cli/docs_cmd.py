@@ -109,15 +109,25 @@ def describe(path: tuple[str, ...], command: Command) -> CommandDoc:
     options = []
     for param in command.params:
         if param.param_type_name == "argument":
-            options.append(OptionDoc((str(param.name).upper(),), getattr(param, "help", None) or "", required=True,
-                                     argument=True))  # fmt: skip
+            options.append(
+                OptionDoc((str(param.name).upper(),), getattr(param, "help", None) or "", required=True, argument=True)
+            )
         elif param.param_type_name == "option" and not param.hidden:
             default = param.default if not param.is_flag and not param.multiple and param.default else None
-            options.append(OptionDoc(tuple(param.opts + param.secondary_opts), param.help or "",
-                                     required=param.required, repeatable=param.multiple,
-                                     default=str(default) if default is not None else None))  # fmt: skip
-    required = [f"{param.opts[0]} {str(param.name).upper()}" for param in command.params
-                if param.param_type_name == "option" and param.required]  # fmt: skip
+            options.append(
+                OptionDoc(
+                    tuple(param.opts + param.secondary_opts),
+                    param.help or "",
+                    required=param.required,
+                    repeatable=param.multiple,
+                    default=str(default) if default is not None else None,
+                )
+            )
+    required = [
+        f"{param.opts[0]} {str(param.name).upper()}"
+        for param in command.params
+        if param.param_type_name == "option" and param.required
+    ]
     usage = " ".join(("opsctl", *path, *(str(a.name).upper() for a in arguments), *required, "[OPTIONS]"))
     summary = (command.help or "").replace("\b", "").strip().split("\n\n")[0]
     return CommandDoc(usage, " ".join(summary.split()), tuple(examples(command.help)), tuple(options))

@@ -20,7 +20,7 @@ def health(ctx: typer.Context, env: str = typer.Argument(..., help="Environment,
       opsctl health production
       opsctl --json health staging
     """
-    from opsctl.health.report import probe_named_environment
+    from opsctl.status.health import probe_named_environment
 
     application = app_of(ctx)
     results = probe_named_environment(application.workspace(), env)
@@ -35,8 +35,9 @@ def health(ctx: typer.Context, env: str = typer.Argument(..., help="Environment,
         for column in ("probe", "value", "target", "verdict"):
             table.add_column(column)
         for r in results:
-            table.add_row(r.probe, escape(r.value), escape(r.target),
-                          f"[{STYLES.get(r.verdict.value, '')}]{r.verdict.value}[/]")  # fmt: skip
+            table.add_row(
+                r.probe, escape(r.value), escape(r.target), f"[{STYLES.get(r.verdict.value, '')}]{r.verdict.value}[/]"
+            )
         application.console.print(table)
         for r in results:
             if not r.ok or r.verdict.value == "warned":

@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from opsctl.incidents.model import Incident, Measure, Severity
     from opsctl.notify import DeliveryResult
 
-app = typer.Typer(help="Incident response: open, acknowledge, note, resolve, timeline, post-mortem.",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    help="Incident response: open, acknowledge, note, resolve, timeline, post-mortem.", no_args_is_help=True
+)
 
 INCIDENT = typer.Argument(..., help="Incident id, e.g. INC-42.")
 _MARKS = {"sent": "[green]✓[/]", "warned": "[yellow]![/]", "skipped": "[dim]-[/]"}
@@ -141,9 +142,17 @@ def list_(
         table.add_column(column)
     for i in found:
         flag = "[yellow]post-mortem due[/]" if i.postmortem_due else ""
-        table.add_row(i.id, i.severity.value, i.status, _when(i.opened_at), ", ".join(i.envs) or "-",
-                      escape(i.title), _measure(i.acknowledge_measure(now)), _measure(i.resolve_measure(now)),
-                      flag)  # fmt: skip
+        table.add_row(
+            i.id,
+            i.severity.value,
+            i.status,
+            _when(i.opened_at),
+            ", ".join(i.envs) or "-",
+            escape(i.title),
+            _measure(i.acknowledge_measure(now)),
+            _measure(i.resolve_measure(now)),
+            flag,
+        )
     application.console.print(table)
 
 
@@ -183,9 +192,11 @@ def show(ctx: typer.Context, incident: str = INCIDENT) -> None:
     console.print(table)
     for change in report.changes:
         why = "for this incident" if change.linked else "[yellow]suspect: shortly before[/]"
-        console.print(f"  {change.run.runbook} {change.run.run} in {change.run.env} ({why}): {change.run.status}, "
-                      f"{escape(str(change.image_before or '?'))} → {escape(str(change.image_after or '?'))}"
-                      f"{', verified' if change.run.verified else ''}")  # fmt: skip
+        console.print(
+            f"  {change.run.runbook} {change.run.run} in {change.run.env} ({why}): {change.run.status}, "
+            f"{escape(str(change.image_before or '?'))} → {escape(str(change.image_after or '?'))}"
+            f"{', verified' if change.run.verified else ''}"
+        )
 
 
 @app.command("postmortem")
@@ -210,8 +221,9 @@ def postmortem(
     if application.json:
         print_json(written.as_dict())
         return
-    application.console.print(f"{written.incident} post-mortem written to {written.shown} "
-                              f"[dim](template: {written.template})[/]")  # fmt: skip
+    application.console.print(
+        f"{written.incident} post-mortem written to {written.shown} [dim](template: {written.template})[/]"
+    )
 
 
 def _ask_severity(application: Application) -> tuple[Severity, Matrix]:
@@ -269,8 +281,10 @@ def _headline(application: Application, incident: Incident) -> None:
 
     style = {"open": "bold red", "acknowledged": "bold yellow", "resolved": "bold green"}[incident.status]
     where = f" · {', '.join(incident.envs)}" if incident.envs else ""
-    application.console.print(f"[bold]{incident.id}[/] · {incident.severity.value} ({incident.policy.name}) · "
-                              f"[{style}]{incident.status}[/]{where} · {escape(incident.title)}")  # fmt: skip
+    application.console.print(
+        f"[bold]{incident.id}[/] · {incident.severity.value} ({incident.policy.name}) · "
+        f"[{style}]{incident.status}[/]{where} · {escape(incident.title)}"
+    )
     application.console.print(f"  opened {_when(incident.opened_at)} by {escape(incident.opened_by)}")
 
 
@@ -278,12 +292,13 @@ def _postmortem_line(application: Application, incident: Incident) -> None:
     if incident.postmortem:
         application.console.print(f"  post-mortem: {incident.postmortem}")
     elif incident.postmortem_due:
-        application.console.print(f"  [bold yellow]{incident.severity.value} needs a post-mortem:[/] "
-                                  f"opsctl incident postmortem {incident.id}")  # fmt: skip
+        application.console.print(
+            f"  [bold yellow]{incident.severity.value} needs a post-mortem:[/] opsctl incident postmortem {incident.id}"
+        )
 
 
 def _measure(measure: Measure, *, long: bool = False) -> str:
-    from opsctl.durations import format_duration
+    from opsctl.values.durations import format_duration
 
     took = format_duration(measure.seconds) + ("" if measure.done else "…")
     if measure.breached:
@@ -295,6 +310,6 @@ def _measure(measure: Measure, *, long: bool = False) -> str:
 
 
 def _when(moment: Any, *, seconds: bool = False) -> str:
-    from opsctl.audit import format_ts
+    from opsctl.audit.log import format_ts
 
     return format_ts(moment)[: 19 if seconds else 16].replace("T", " ")

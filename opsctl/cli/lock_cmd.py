@@ -54,8 +54,9 @@ def release(
         raise BadInput(f"breaking {env}'s lock needs --force (see `opsctl lock status {env}` first)")
     if lock_id is None and ws.config.locks.backend == "dynamodb":
         # A shared lock may have changed hands since you looked: name the one you mean to break.
-        raise BadInput(f"breaking {env}'s shared lock needs --id LOCK_ID, exactly as `opsctl lock status {env}` "
-                       "shows it")  # fmt: skip
+        raise BadInput(
+            f"breaking {env}'s shared lock needs --id LOCK_ID, exactly as `opsctl lock status {env}` shows it"
+        )
     backend = make_lock_backend(ws.config)
     holder = backend.status(env)
     if holder is None:
@@ -65,8 +66,9 @@ def release(
         raise BadInput(f"--id {lock_id} does not match the lock held ({holder.lock_id}); nothing was released")
     removed = backend.force_release(env, lock_id or holder.lock_id)
     journal = ws.journal(ws.new_run_id(), "lock.release", env)
-    journal.event("lock.release", "passed", summary=f"lock broken by {ws.actor}",
-                  holder=removed.as_dict() if removed else None)  # fmt: skip
+    journal.event(
+        "lock.release", "passed", summary=f"lock broken by {ws.actor}", holder=removed.as_dict() if removed else None
+    )
     ws.run_finished(journal.run)
     application.console.print(f"released {env}'s lock (was {holder.describe()}); recorded in the audit log")
 
@@ -89,8 +91,10 @@ def init(
     application = app_of(ctx)
     config = application.workspace().config
     if config.locks.backend != "dynamodb":
-        raise BadInput("locks.backend is file, which needs no setup; set locks: {backend: dynamodb, table: NAME} "
-                       "in opsctl.yaml first")  # fmt: skip
+        raise BadInput(
+            "locks.backend is file, which needs no setup; set locks: {backend: dynamodb, table: NAME} "
+            "in opsctl.yaml first"
+        )
     if print_only:
         typer.echo(table_snippet(config.locks), nl=False)
         return

@@ -55,8 +55,14 @@ def onboard(
     week = parse_week(week) if week is not None else None  # a bad --week is named before the config is read
     application = app_of(ctx)
     prompter = TerminalPrompter(application.console) if application.is_tty and not application.json else None
-    outcome = run_onboarding(application.workspace(), who, week, confirmed=frozenset(confirm or ()),
-                             prompter=prompter, observer=make_view(application))  # fmt: skip
+    outcome = run_onboarding(
+        application.workspace(),
+        who,
+        week,
+        confirmed=frozenset(confirm or ()),
+        prompter=prompter,
+        observer=make_view(application),
+    )
     if application.json:
         sys.stdout.write(json.dumps({"event": "onboard.finished", **outcome.as_dict()}, default=str) + "\n")
     else:
@@ -100,8 +106,11 @@ def _verdict(application: Application, outcome: OnboardingRun, again: str) -> No
         console.print(f"[green]✓[/] {what} for {_esc(outcome.who)}")
         return
     counts = ", ".join(f"{n} {k}" for k, n in result.counts().items() if n)
-    verdict = {"passed": "[green]passed[/]", "warned": "[yellow]passed with warnings[/]",
-               "failed": "[bold red]not done yet[/]"}[result.status.value]  # fmt: skip
+    verdict = {
+        "passed": "[green]passed[/]",
+        "warned": "[yellow]passed with warnings[/]",
+        "failed": "[bold red]not done yet[/]",
+    }[result.status.value]
     console.print(f"{_esc(result.title)}: {verdict} ({counts})")
     failed = [i.id for i in result.items if i.blocks]
     if failed:

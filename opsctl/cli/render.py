@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from opsctl.cli.application import Application
-    from opsctl.operations import RunResult
+    from opsctl.runs.run import RunResult
 
 VERDICTS = {
     "succeeded": "[bold green]✓ succeeded[/]",
@@ -40,9 +40,17 @@ def _github_summary(result: RunResult) -> None:
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if not path:
         return
-    lines = [f"### opsctl {result.runbook} {result.env}: {result.status}", "", result.summary, "",
-             "| step | status | summary |", "|---|---|---|"]  # fmt: skip
-    lines.extend(f"| {step.id} | {step.status.value} | {step.summary.replace('|', '/')} |"
-                 for step in (*result.steps, *result.rollback_steps))  # fmt: skip
+    lines = [
+        f"### opsctl {result.runbook} {result.env}: {result.status}",
+        "",
+        result.summary,
+        "",
+        "| step | status | summary |",
+        "|---|---|---|",
+    ]
+    lines.extend(
+        f"| {step.id} | {step.status.value} | {step.summary.replace('|', '/')} |"
+        for step in (*result.steps, *result.rollback_steps)
+    )
     with open(path, "a", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")

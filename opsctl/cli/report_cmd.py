@@ -11,7 +11,7 @@ from opsctl.cli.common import app_of, print_json
 
 if TYPE_CHECKING:
     from opsctl.cli.application import Application
-    from opsctl.report import EnvReport, Report
+    from opsctl.kpis.figures import EnvReport, Report
 
 BARS = "▂▃▄▅▆▇█"  # a day with deploys always shows; "▁" is a day without
 SPARK_WIDTH = 56  # with the two dates, one 80-column line
@@ -41,7 +41,7 @@ def report(
       opsctl report --remote
     """
     from opsctl.incidents.metrics import report_source
-    from opsctl.report import parse_since, report_from_log
+    from opsctl.kpis.figures import parse_since, report_from_log
 
     application = app_of(ctx)
     seconds = parse_since(since)
@@ -49,18 +49,28 @@ def report(
     if env is not None:
         ws.config.environment(env)
     if remote:
-        from opsctl.history import RUN_MARK
-        from opsctl.mirror.remote import merged_events
-        from opsctl.report import ROLLBACK_MARK, report_from_events
+        from opsctl.audit.mirror.remote import merged_events
+        from opsctl.audit.query import RUN_MARK
+        from opsctl.kpis.figures import ROLLBACK_MARK, report_from_events
 
         # Incidents still come from this host's log: they are not part of the run history.
-        result = report_from_events(merged_events(ws, marks=(RUN_MARK, ROLLBACK_MARK)), now=ws.clock(),
-                                    since_s=seconds, env=env, environments=list(ws.config.environments),
-                                    incidents=report_source(ws.audit.path))  # fmt: skip
+        result = report_from_events(
+            merged_events(ws, marks=(RUN_MARK, ROLLBACK_MARK)),
+            now=ws.clock(),
+            since_s=seconds,
+            env=env,
+            environments=list(ws.config.environments),
+            incidents=report_source(ws.audit.path),
+        )
     else:
-        result = report_from_log(ws.audit.path, now=ws.clock(), since_s=seconds, env=env,
-                                 environments=list(ws.config.environments),
-                                 incidents=report_source(ws.audit.path))  # fmt: skip
+        result = report_from_log(
+            ws.audit.path,
+            now=ws.clock(),
+            since_s=seconds,
+            env=env,
+            environments=list(ws.config.environments),
+            incidents=report_source(ws.audit.path),
+        )
     if application.json:
         print_json(result.as_dict())
         return
@@ -72,8 +82,10 @@ def _draw(application: Application, result: Report, since: str) -> None:
     from rich.table import Table
 
     console = application.console
-    table = Table(title=f"deployment KPIs, last {since} ({result.start:%Y-%m-%d %H:%M} to {result.end:%Y-%m-%d %H:%M}"
-                        " UTC)", title_justify="left")  # fmt: skip
+    table = Table(
+        title=f"deployment KPIs, last {since} ({result.start:%Y-%m-%d %H:%M} to {result.end:%Y-%m-%d %H:%M} UTC)",
+        title_justify="left",
+    )
     rows = list(result.environments)
     table.caption = "CFR: change failure rate · open: change failures not recovered yet"
     table.caption_justify = "left"
@@ -84,10 +96,16 @@ def _draw(application: Application, result: Report, since: str) -> None:
     if len(rows) > 1:
         rows.append(result.total)
     for row in rows:
-        table.add_row(f"[bold]{escape(row.env)}[/]" if row.env == "all" else escape(row.env), str(row.deploys),
-                      f"{row.frequency_per_day:.2f}", _percent(row.success_rate), _percent(row.change_failure_rate),
-                      _duration(row.mttr_s), _duration(row.mtbf_s),
-                      str(len(row.failures) - len(row.recovered)))  # fmt: skip
+        table.add_row(
+            f"[bold]{escape(row.env)}[/]" if row.env == "all" else escape(row.env),
+            str(row.deploys),
+            f"{row.frequency_per_day:.2f}",
+            _percent(row.success_rate),
+            _percent(row.change_failure_rate),
+            _duration(row.mttr_s),
+            _duration(row.mtbf_s),
+            str(len(row.failures) - len(row.recovered)),
+        )
     console.print(table)
     spark, per_bar = sparkline(result.total.per_day)
     unit = "day" if per_bar == 1 else f"{per_bar} days"
@@ -96,8 +114,10 @@ def _draw(application: Application, result: Report, since: str) -> None:
     _failures(application, result.total)
     _incidents(application, result)
     skipped = result.total
-    console.print(f"[dim]not deploys: {skipped.dry_runs} dry run(s), {skipped.stopped_before_rollout} stopped at the "
-                  f"gates, {skipped.unfinished} unfinished (see --help)[/]")  # fmt: skip
+    console.print(
+        f"[dim]not deploys: {skipped.dry_runs} dry run(s), {skipped.stopped_before_rollout} stopped at the "
+        f"gates, {skipped.unfinished} unfinished (see --help)[/]"
+    )
 
 
 def _incidents(application: Application, result: Report) -> None:
@@ -107,14 +127,18 @@ def _incidents(application: Application, result: Report) -> None:
         return
     severities = " · ".join(f"{name} {count}" for name, count in stats.by_severity.items())
     console = application.console
-    console.print(f"incidents: {stats.opened} opened ({severities}), {stats.resolved} resolved; "
-                  f"MTTR (opened → resolved) {_duration(stats.mttr_s)}, "
-                  f"deploy-based MTTR {_duration(result.total.mttr_s)}")  # fmt: skip
+    console.print(
+        f"incidents: {stats.opened} opened ({severities}), {stats.resolved} resolved; "
+        f"MTTR (opened → resolved) {_duration(stats.mttr_s)}, "
+        f"deploy-based MTTR {_duration(result.total.mttr_s)}"
+    )
     if stats.breached:
         console.print(f"  [bold red]missed a response or resolution target:[/] {', '.join(stats.breached)}")
     if stats.missing_postmortems:
-        console.print(f"  [bold yellow]P0/P1 without a post-mortem: {len(stats.missing_postmortems)}[/] "
-                      f"({', '.join(stats.missing_postmortems)}: opsctl incident postmortem ID)")  # fmt: skip
+        console.print(
+            f"  [bold yellow]P0/P1 without a post-mortem: {len(stats.missing_postmortems)}[/] "
+            f"({', '.join(stats.missing_postmortems)}: opsctl incident postmortem ID)"
+        )
 
 
 def _failures(application: Application, total: EnvReport) -> None:
@@ -126,10 +150,15 @@ def _failures(application: Application, total: EnvReport) -> None:
     console = application.console
     console.print("change failures:")
     for f in total.failures:
-        recovered = (f"recovered by {f.recovered_by} in {_duration(f.recovery_s)}" if f.recovered_by
-                     else "[red]not recovered yet[/]")  # fmt: skip
-        console.print(f"  {f.failed_at:%m-%d %H:%M} {escape(f.env)} {f.run} ({escape(f.image or '-')}): "
-                      f"{escape(f.why)}; {recovered}")  # fmt: skip
+        recovered = (
+            f"recovered by {f.recovered_by} in {_duration(f.recovery_s)}"
+            if f.recovered_by
+            else "[red]not recovered yet[/]"
+        )
+        console.print(
+            f"  {f.failed_at:%m-%d %H:%M} {escape(f.env)} {f.run} ({escape(f.image or '-')}): "
+            f"{escape(f.why)}; {recovered}"
+        )
 
 
 def sparkline(counts: tuple[int, ...] | list[int], width: int = SPARK_WIDTH) -> tuple[str, int]:
@@ -145,7 +174,7 @@ def _percent(rate: float | None) -> str:
 
 
 def _duration(seconds: float | None) -> str:
-    from opsctl.durations import format_duration
+    from opsctl.values.durations import format_duration
 
     if seconds is None:
         return "-"

@@ -16,7 +16,7 @@ def status(ctx: typer.Context, env: str = typer.Argument(..., help="Environment,
     Example:
       opsctl status production
     """
-    from opsctl.status import environment_status
+    from opsctl.status.environment import environment_status
 
     application = app_of(ctx)
     report = environment_status(application.workspace(), env)
@@ -56,7 +56,7 @@ REMOTE_HELP = "Read everyone's history from the S3 audit mirror (audit.s3)."
 
 
 def _load(ws: Any, env: str | None, remote: bool) -> list[Any]:
-    from opsctl.history import load_remote_runs, load_runs
+    from opsctl.audit.query import load_remote_runs, load_runs
 
     return load_remote_runs(ws, env) if remote else load_runs(ws.audit.path, env)
 
@@ -73,7 +73,7 @@ def releases(
       opsctl releases staging
       opsctl releases production --remote
     """
-    from opsctl.history import release_history
+    from opsctl.audit.query import release_history
 
     application = app_of(ctx)
     ws = application.workspace()
@@ -89,8 +89,9 @@ def releases(
         table.add_column(column)
     styles = {"verified": "green", "failed": "red", "rolled back": "yellow"}
     for r in records:
-        table.add_row(*_plain(r.when[:19].replace("T", " "), r.id, r.image), _styled(r.verdict, styles),
-                      *_plain(r.run, r.actor))  # fmt: skip
+        table.add_row(
+            *_plain(r.when[:19].replace("T", " "), r.id, r.image), _styled(r.verdict, styles), *_plain(r.run, r.actor)
+        )
     application.console.print(table if records else f"no releases recorded for {env} yet")
 
 
@@ -127,11 +128,26 @@ def _runs_table(application: Any, rows: list[dict[str, Any]]) -> None:
     table = Table()
     for column in ("started", "run", "runbook", "env", "actor", "image", "status"):
         table.add_column(column)
-    styles = {"succeeded": "green", "failed": "red", "rolled_back": "yellow", "rollback_failed": "bold red",
-              "interrupted": "magenta", "running": "cyan"}  # fmt: skip
+    styles = {
+        "succeeded": "green",
+        "failed": "red",
+        "rolled_back": "yellow",
+        "rollback_failed": "bold red",
+        "interrupted": "magenta",
+        "running": "cyan",
+    }
     for r in rows:
-        table.add_row(*_plain(str(r["started"])[:19].replace("T", " "), r["run"], r["runbook"], r["env"], r["actor"],
-                              str(r.get("image") or "-")), _styled(str(r["status"]), styles))  # fmt: skip
+        table.add_row(
+            *_plain(
+                str(r["started"])[:19].replace("T", " "),
+                r["run"],
+                r["runbook"],
+                r["env"],
+                r["actor"],
+                str(r.get("image") or "-"),
+            ),
+            _styled(str(r["status"]), styles),
+        )
     application.console.print(table)
 
 

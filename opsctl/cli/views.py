@@ -12,7 +12,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from opsctl.durations import format_duration
+from opsctl.values.durations import format_duration
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsctl.durations import format_duration
+from opsctl.values.durations import format_duration
 
 if TYPE_CHECKING:
     from opsctl.docs.model import CommandDoc
@@ -23,12 +23,12 @@ DOC_NAMES = {"deploy": "deployment", "rollback": "rollback", "hot-patch": "hot-p
 
 CHANGE_TYPES = {
     "standard": "Standard change (low risk, pre-approved): no approver or promotion check, and freeze windows "
-                "do not stop it.",
+    "do not stop it.",
     "normal": "Normal change (medium risk, needs approval): the environment's `requires.approvals` and "
-              "`requires.promoted_from` in opsctl.yaml apply, and a freeze window refuses it.",
+    "`requires.promoted_from` in opsctl.yaml apply, and a freeze window refuses it.",
     "emergency": "Emergency change (high risk, expedited): tied to an incident; no approver or promotion check; "
-                 "a freeze window lets it through and the audit log records that it did.",
-}  # fmt: skip
+    "a freeze window lets it through and the audit log records that it did.",
+}
 
 # `when:` conditions the built-ins use, in words; any other is shown as written.
 CONDITIONS = {
@@ -73,7 +73,7 @@ def condition(when: str | None) -> str | None:
 def runbook_context(
     loaded: LoadedRunbook, checklists: Mapping[str, LoadedChecklist], command: CommandDoc | None
 ) -> dict[str, Any]:
-    from opsctl.actions.registry import get_action
+    from opsctl.engine.actions import get_action
 
     model = loaded.model
     steps = []
@@ -81,39 +81,56 @@ def runbook_context(
     for number, step in enumerate(model.steps, start=1):
         action = get_action(step.uses) if step.uses else None
         mutates = step.mutates if step.mutates is not None else bool(action and action.mutating)
-        steps.append({
-            "number": number, "id": step.id, "title": step.title, "when": step.when, "condition": condition(step.when),
-            "on_failure": step.on_failure, "after_change": changed, "changes_things": mutates,
-            "timeout": duration(step.timeout) if step.timeout else None,
-            "action": _action(step.uses, action.doc if action else "", mutates) if step.uses else None,
-            "checklist": checklist_context(checklists[step.checklist]) if step.checklist else None,
-            "with": _with(step),
-        })  # fmt: skip
+        steps.append(
+            {
+                "number": number,
+                "id": step.id,
+                "title": step.title,
+                "when": step.when,
+                "condition": condition(step.when),
+                "on_failure": step.on_failure,
+                "after_change": changed,
+                "changes_things": mutates,
+                "timeout": duration(step.timeout) if step.timeout else None,
+                "action": _action(step.uses, action.doc if action else "", mutates) if step.uses else None,
+                "checklist": checklist_context(checklists[step.checklist]) if step.checklist else None,
+                "with": _with(step),
+            }
+        )
         changed = changed or mutates
     rollback = model.rollback_runbook
     return {
-        "name": loaded.name, "path": doc_path(loaded.name), "source": f"runbooks/{loaded.source.path.name}",
-        "title": model.title, "description": model.description.strip(), "change_type": model.change_type,
+        "name": loaded.name,
+        "path": doc_path(loaded.name),
+        "source": f"runbooks/{loaded.source.path.name}",
+        "title": model.title,
+        "description": model.description.strip(),
+        "change_type": model.change_type,
         "change_type_text": CHANGE_TYPES[model.change_type],
         "rollback": {"name": rollback, "doc": Path(doc_path(rollback)).name} if rollback else None,
-        "command": command, "steps": steps, "exit_codes": EXIT_CODES,
-    }  # fmt: skip
+        "command": command,
+        "steps": steps,
+        "exit_codes": EXIT_CODES,
+    }
 
 
 def checklist_context(loaded: LoadedChecklist, used_by: tuple[str, ...] = ()) -> dict[str, Any]:
-    from opsctl.actions.registry import get_action
+    from opsctl.engine.actions import get_action
 
     model = loaded.model
     return {
-        "name": loaded.name, "source": f"checklists/{loaded.source.path.name}", "title": model.title,
-        "description": model.description.strip(), "used_by": used_by,
+        "name": loaded.name,
+        "source": f"checklists/{loaded.source.path.name}",
+        "title": model.title,
+        "description": model.description.strip(),
+        "used_by": used_by,
         "items": [_item(item, get_action(item.uses).doc) for item in model.items],
-    }  # fmt: skip
+    }
 
 
 def actions_context(checklists: list[LoadedChecklist], runbooks: list[LoadedRunbook]) -> list[dict[str, Any]]:
     """Every action the files use, once, with what it checks or does."""
-    from opsctl.actions.registry import get_action
+    from opsctl.engine.actions import get_action
 
     names = {item.uses for c in checklists for item in c.model.items}
     names |= {step.uses for r in runbooks for step in r.model.steps if step.uses}
@@ -128,13 +145,20 @@ def _item(item: Item, doc: str) -> dict[str, Any]:
     instructions = item.with_.get("instructions") if item.uses == "manual" else None
     retry = item.retry
     return {
-        "id": item.id, "title": item.title, "uses": item.uses, "doc": doc, "blocking": item.blocking,
-        "when": item.when, "condition": condition(item.when), "manual": item.uses == "manual",
+        "id": item.id,
+        "title": item.title,
+        "uses": item.uses,
+        "doc": doc,
+        "blocking": item.blocking,
+        "when": item.when,
+        "condition": condition(item.when),
+        "manual": item.uses == "manual",
         "instructions": " ".join(str(instructions).split()) if instructions else None,
         "retry": f"{retry.count} x, every {duration(retry.interval)}" if retry.count else None,
-        "timeout": duration(item.timeout) if item.timeout else None, "needs": tuple(item.needs),
+        "timeout": duration(item.timeout) if item.timeout else None,
+        "needs": tuple(item.needs),
         "with": {k: v for k, v in item.with_.items() if k != "instructions"},
-    }  # fmt: skip
+    }
 
 
 def _with(step: Step) -> dict[str, Any]:

@@ -36,19 +36,22 @@ def render_docs(project_dir: Path | None, commands: Mapping[str, CommandDoc] | N
     for runbook in runbooks:
         for step in runbook.model.steps:
             if step.checklist:
-                used_by.setdefault(step.checklist, []).append(f"[{runbook.name}]({_from_checklists(runbook.name)}) "
-                                                              f"step `{step.id}`")  # fmt: skip
+                used_by.setdefault(step.checklist, []).append(
+                    f"[{runbook.name}]({_from_checklists(runbook.name)}) step `{step.id}`"
+                )
     templates = _templates()
     pages: dict[str, str] = {}
     for runbook in runbooks:
         context = runbook_context(runbook, checklists, (commands or {}).get(runbook.name))
         template = templates.select_template([f"runbook-{runbook.name}.md.j2", "runbook.md.j2"])
         pages[context["path"]] = _tidy(template.render(runbook=context))
-    pages[CHECKLISTS_PAGE] = _tidy(templates.get_template("checklists.md.j2").render(
-        checklists=[checklist_context(c, tuple(used_by.get(name, ()))) for name, c in checklists.items()],
-        actions=actions_context(list(checklists.values()), runbooks),
-        runbooks=[{"name": r.name, "doc": _from_checklists(r.name), "title": r.model.title} for r in runbooks],
-    ))  # fmt: skip
+    pages[CHECKLISTS_PAGE] = _tidy(
+        templates.get_template("checklists.md.j2").render(
+            checklists=[checklist_context(c, tuple(used_by.get(name, ()))) for name, c in checklists.items()],
+            actions=actions_context(list(checklists.values()), runbooks),
+            runbooks=[{"name": r.name, "doc": _from_checklists(r.name), "title": r.model.title} for r in runbooks],
+        )
+    )
     return pages
 
 
@@ -102,9 +105,13 @@ def _templates() -> ImmutableSandboxedEnvironment:
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     environment = ImmutableSandboxedEnvironment(
-        loader=PackageLoader("opsctl.docs", "templates"), undefined=StrictUndefined, autoescape=False,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-    )  # fmt: skip
+        loader=PackageLoader("opsctl.docs", "templates"),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     environment.filters["cell"] = cell
     environment.filters["code"] = code
     return environment

@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from opsctl.redact import Redactor
+from opsctl.values.redact import Redactor
 
 if TYPE_CHECKING:
-    from opsctl.audit import Journal
+    from opsctl.audit.log import Journal
     from opsctl.config import Config, Environment
     from opsctl.platforms.base import Platform
 

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from opsctl.engine.models import Checklist, Item, Runbook, Step
 from opsctl.errors import BadInput, ConfigError
-from opsctl.yamlsrc import YamlDoc, load_yaml_mapping, validation_error
+from opsctl.files.yamlsrc import YamlDoc, load_yaml_mapping, validation_error
 
 Kind = Literal["checklists", "runbooks"]
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -141,7 +141,7 @@ def _check_steps(doc: YamlDoc, steps: list[Step], project_dir: Path | None) -> N
 
 
 def _check_action(doc: YamlDoc, loc: tuple[str | int, ...], uses: str, with_: dict[str, Any]) -> None:
-    from opsctl.actions.registry import get_action
+    from opsctl.engine.actions import get_action
 
     try:
         spec = get_action(uses)

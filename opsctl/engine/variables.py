@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opsctl.gitinfo import LazyGit
+from opsctl.git.repo import LazyGit
 
 if TYPE_CHECKING:
     from opsctl.engine.context import RunContext

@@ -4,6 +4,6 @@ The modules here know nothing of checklists or the CLI: they take a
 :class:`~opsctl.health.client.HealthClient` and plain values and return
 :class:`~opsctl.engine.outcome.Outcome` objects (actions in
 ``opsctl.actions.health`` / ``opsctl.actions.metrics`` wrap them) or
-:class:`~opsctl.health.report.ProbeResult` rows (``opsctl health ENV``).
+:class:`~opsctl.status.health.ProbeResult` rows (``opsctl health ENV``).
 Nothing on the ``opsctl --help`` path imports this package.
 """

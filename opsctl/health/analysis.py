@@ -17,8 +17,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from opsctl.config import Duration
-from opsctl.durations import format_duration
 from opsctl.engine.outcome import Outcome
+from opsctl.values.durations import format_duration
 
 
 class AnalysisParams(BaseModel):
@@ -45,9 +45,7 @@ class Measurement:
         return cls(None, False, f"no data: {why}", detail)
 
 
-def run_analysis(
-    measure: Callable[[], Measurement], spec: AnalysisParams, cancel: threading.Event
-) -> Outcome:
+def run_analysis(measure: Callable[[], Measurement], spec: AnalysisParams, cancel: threading.Event) -> Outcome:
     """Take the measurements of ``spec`` and turn them into one Outcome."""
     if spec.initial_delay and cancel.wait(spec.initial_delay):
         return Outcome.failed(f"interrupted during the initial delay of {format_duration(spec.initial_delay)}")

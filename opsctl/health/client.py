@@ -30,14 +30,14 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from opsctl.actions.http import connect_error
-from opsctl.durations import format_duration
 from opsctl.errors import BadInput
-from opsctl.httpretry import parse_retry_after
+from opsctl.net.retry import parse_retry_after
+from opsctl.values.durations import format_duration
 
 if TYPE_CHECKING:
     from opsctl.config import HealthConfig
     from opsctl.engine.context import RunContext
-    from opsctl.redact import Redactor
+    from opsctl.values.redact import Redactor
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_REDIRECTS = 5
@@ -106,9 +106,12 @@ class HealthClient:
             max_connections=max_connections, max_keepalive_connections=max_connections if keepalive else 0
         )
         self._http = httpx.Client(
-            timeout=httpx.Timeout(timeout), headers=dict(headers or {}), follow_redirects=False,
-            limits=limits, transport=transport,
-        )  # fmt: skip
+            timeout=httpx.Timeout(timeout),
+            headers=dict(headers or {}),
+            follow_redirects=False,
+            limits=limits,
+            transport=transport,
+        )
 
     def __enter__(self) -> HealthClient:
         return self
@@ -133,9 +136,7 @@ class HealthClient:
         """POST once: it is not idempotent, so it is never re-sent."""
         return self._request("POST", path, json, 0, None)
 
-    def _request(
-        self, method: str, path: str, body: Any, retries: int, params: Mapping[str, str] | None
-    ) -> Reply:
+    def _request(self, method: str, path: str, body: Any, retries: int, params: Mapping[str, str] | None) -> Reply:
         url = self.url(path)  # messages name it without the query, which may be long (PromQL)
         deadline = time.monotonic() + (self.budget or self.timeout * (retries + 1))
         attempt = 0
@@ -173,8 +174,9 @@ class HealthClient:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise ProbeError(f"no answer from {url} within the time budget", timed_out=True)
-            response = self._http.request(method, url, json=body, params=dict(params or {}),
-                                          timeout=min(self.timeout, remaining))  # fmt: skip
+            response = self._http.request(
+                method, url, json=body, params=dict(params or {}), timeout=min(self.timeout, remaining)
+            )
             location = response.headers.get("location")
             if not (response.is_redirect and location and method == "GET"):
                 elapsed = (time.monotonic() - started) * 1000
@@ -254,6 +256,11 @@ def client_for(
 ) -> HealthClient:
     """A client for the bot of ``ctx``'s environment, with its headers and the run's cancel event."""
     return HealthClient(
-        health.base_url, timeout=timeout or health.timeout, headers=env_headers(health.headers_env, ctx.redactor),
-        retries=retries, cancel=ctx.cancel, max_connections=max_connections, keepalive=keepalive,
-    )  # fmt: skip
+        health.base_url,
+        timeout=timeout or health.timeout,
+        headers=env_headers(health.headers_env, ctx.redactor),
+        retries=retries,
+        cancel=ctx.cancel,
+        max_connections=max_connections,
+        keepalive=keepalive,
+    )

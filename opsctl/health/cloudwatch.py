@@ -72,11 +72,17 @@ def _series(
     from opsctl.platforms.ecs_aws import credential_problem, error_message
 
     queries: list[Any] = [
-        {"Id": f"m{i}", "ReturnData": True,
-         "MetricStat": {"Metric": {"Namespace": NAMESPACE, "MetricName": name, "Dimensions": alb.dimensions()},
-                        "Period": period, "Stat": "Sum"}}
+        {
+            "Id": f"m{i}",
+            "ReturnData": True,
+            "MetricStat": {
+                "Metric": {"Namespace": NAMESPACE, "MetricName": name, "Dimensions": alb.dimensions()},
+                "Period": period,
+                "Stat": "Sum",
+            },
+        }
         for i, name in enumerate(names)
-    ]  # fmt: skip
+    ]
     found: dict[str, list[tuple[datetime, float]]] = {name: [] for name in names}
     token: str | None = None
     try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
-from opsctl.durations import format_duration
 from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome
 from opsctl.health import cloudwatch, prometheus
@@ -17,6 +16,7 @@ from opsctl.health.client import HealthClient, ProbeError, client_for, health_co
 from opsctl.health.params import FreshParams
 from opsctl.health.promtext import ExpositionError, parse_exposition
 from opsctl.health.sources import alb_metrics, prometheus_client
+from opsctl.values.durations import format_duration
 
 
 def check_metrics_endpoint(client: HealthClient, path: str, require: list[str]) -> Outcome:
@@ -33,8 +33,13 @@ def check_metrics_endpoint(client: HealthClient, path: str, require: list[str]) 
         exposition = parse_exposition(reply.text)
     except ExpositionError as exc:
         return Outcome.failed(f"{reply.url}: {exc}", value="not Prometheus text", target=target)
-    detail = {"url": reply.url, "samples": exposition.sample_count, "metrics": len(exposition.samples),
-              "value": f"{exposition.sample_count} samples", "target": target}  # fmt: skip
+    detail = {
+        "url": reply.url,
+        "samples": exposition.sample_count,
+        "metrics": len(exposition.samples),
+        "value": f"{exposition.sample_count} samples",
+        "target": target,
+    }
     if not exposition.sample_count:
         return Outcome.failed(f"{reply.url} exposes no samples", **detail)
     missing = [name for name in require if name not in exposition.samples]
@@ -51,8 +56,9 @@ def _judge_age(age: float | None, max_age: float, where: str, why: str = "") -> 
         return Outcome.failed(f"no data: {why or 'nothing recent'} ({where})", value="no data", target=target)
     detail = {"age_s": round(age, 1), "value": f"{format_duration(max(age, 0))} old", "target": target}
     if age > max_age:
-        return Outcome.failed(f"newest data is {format_duration(age)} old, older than "
-                              f"{format_duration(max_age)} ({where})", **detail)  # fmt: skip
+        return Outcome.failed(
+            f"newest data is {format_duration(age)} old, older than {format_duration(max_age)} ({where})", **detail
+        )
     return Outcome.passed(f"newest data is {format_duration(max(age, 0))} old ({where})", **detail)
 
 
@@ -85,5 +91,6 @@ def fresh(ctx: RunContext, params: FreshParams) -> Outcome:
             cw_age = cloudwatch.newest_age(cw, alb, params.max_age, ctx.clock())
         except ProbeError as exc:
             return _judge_age(None, params.max_age, f"CloudWatch {alb.load_balancer}", str(exc))
-        return _judge_age(cw_age, params.max_age, f"CloudWatch {alb.load_balancer}",
-                          f"no {cloudwatch.REQUESTS} datapoint")  # fmt: skip
+        return _judge_age(
+            cw_age, params.max_age, f"CloudWatch {alb.load_balancer}", f"no {cloudwatch.REQUESTS} datapoint"
+        )

@@ -53,8 +53,9 @@ def check_live(client: HealthClient, path: str) -> Outcome:
     version = field_at(body, "version")
     shown = f", version {version}" if version is not _MISSING else ""
     retried = f" after {reply.attempts} attempts" if reply.attempts > 1 else ""
-    return Outcome.passed(f"{reply.url} answered status ok in {reply.elapsed_ms:.0f}ms{retried}{shown}",
-                          value="status ok", **detail)  # fmt: skip
+    return Outcome.passed(
+        f"{reply.url} answered status ok in {reply.elapsed_ms:.0f}ms{retried}{shown}", value="status ok", **detail
+    )
 
 
 def _served(client: HealthClient, path: str, field: str) -> tuple[str | None, str | None]:
@@ -83,8 +84,13 @@ def check_version(
         answers = list(pool.map(lambda _: _served(client, path, field), range(probes)))
     served = Counter(v for v, _ in answers if v is not None)
     errors = [why for _, why in answers if why is not None]
-    detail = {"expected": expected, "served": dict(served), "errors": len(errors), "target": expected,
-              "value": ", ".join(f"{v} ({n}/{probes})" for v, n in served.most_common()) or "no answer"}  # fmt: skip
+    detail = {
+        "expected": expected,
+        "served": dict(served),
+        "errors": len(errors),
+        "target": expected,
+        "value": ", ".join(f"{v} ({n}/{probes})" for v, n in served.most_common()) or "no answer",
+    }
     if served.get(expected, 0) == probes:
         return Outcome.passed(f"{probes} of {probes} probes served {expected}", **detail)
     wrong = [f"{n} of {probes} probes served {v}" for v, n in served.most_common() if v != expected]
@@ -166,21 +172,27 @@ def check_synthetic(client: HealthClient, check: SyntheticCheck, max_ms: float |
     said = f"{check.method} {reply.url}"
     detail = {"url": reply.url, "http_status": reply.status, "ms": round(reply.elapsed_ms), "target": target}
     if reply.status != check.status:
-        return Outcome.failed(f"{reply.describe_status()}, expected {check.status}", value=f"HTTP {reply.status}",
-                              **detail)  # fmt: skip
+        return Outcome.failed(
+            f"{reply.describe_status()}, expected {check.status}", value=f"HTTP {reply.status}", **detail
+        )
     if check.expect:
         body, problem = parse_json(reply)
         mismatch = problem or compare_fields(body, check.expect)
         if mismatch is not None:
             return Outcome.failed(mismatch if problem else f"{said}: {mismatch}", value="unexpected answer", **detail)
     if check.contains is not None and check.contains not in reply.text:
-        return Outcome.failed(f"{said}: the answer does not contain {check.contains!r}", value="unexpected answer",
-                              **detail)  # fmt: skip
+        return Outcome.failed(
+            f"{said}: the answer does not contain {check.contains!r}", value="unexpected answer", **detail
+        )
     if max_ms is not None and reply.elapsed_ms > max_ms:
-        return Outcome.failed(f"{said} answered in {reply.elapsed_ms:.0f}ms, limit {max_ms:.0f}ms",
-                              value=f"{reply.elapsed_ms:.0f}ms", **detail)  # fmt: skip
-    return Outcome.passed(f"{said} answered HTTP {reply.status} in {reply.elapsed_ms:.0f}ms",
-                          value=f"HTTP {reply.status}", **detail)  # fmt: skip
+        return Outcome.failed(
+            f"{said} answered in {reply.elapsed_ms:.0f}ms, limit {max_ms:.0f}ms",
+            value=f"{reply.elapsed_ms:.0f}ms",
+            **detail,
+        )
+    return Outcome.passed(
+        f"{said} answered HTTP {reply.status} in {reply.elapsed_ms:.0f}ms", value=f"HTTP {reply.status}", **detail
+    )
 
 
 def live(ctx: RunContext, params: LiveParams) -> Outcome:
@@ -195,26 +207,40 @@ def version(ctx: RunContext, params: VersionParams, expected: str | None = None)
     probes = params.probes or health.version_probes
     # No keep-alive: each probe opens its own connection, so that a load
     # balancer that balances per connection spreads them over instances.
-    with client_for(ctx, health, timeout=params.timeout, retries=params.retries,
-                    max_connections=min(params.concurrency, probes), keepalive=False) as client:  # fmt: skip
-        return check_version(client, params.path or health.paths.health, want, probes=probes,
-                             concurrency=params.concurrency, field=params.field)  # fmt: skip
+    with client_for(
+        ctx,
+        health,
+        timeout=params.timeout,
+        retries=params.retries,
+        max_connections=min(params.concurrency, probes),
+        keepalive=False,
+    ) as client:
+        return check_version(
+            client,
+            params.path or health.paths.health,
+            want,
+            probes=probes,
+            concurrency=params.concurrency,
+            field=params.field,
+        )
 
 
 def dependencies(ctx: RunContext, params: DependenciesParams) -> Outcome:
     health = health_config(ctx, params.base_url)
     required = params.required if params.required is not None else health.required_dependencies
     with client_for(ctx, health, timeout=params.timeout, retries=params.retries) as client:
-        return check_dependencies(client, params.path or health.paths.dependencies, required,
-                                  params.degraded or health.degraded)  # fmt: skip
+        return check_dependencies(
+            client, params.path or health.paths.dependencies, required, params.degraded or health.degraded
+        )
 
 
 def synthetic_check(ctx: RunContext, params: SyntheticParams) -> SyntheticCheck | None:
     """``health.synthetic`` with the keys given in ``with:`` replacing its own; None when there is no path."""
     health = health_config(ctx, params.base_url)
     merged: dict[str, Any] = health.synthetic.model_dump() if health.synthetic else {}
-    given = params.model_dump(include={"method", "path", "json_body", "status", "expect", "contains"},
-                              exclude_none=True)  # fmt: skip
+    given = params.model_dump(
+        include={"method", "path", "json_body", "status", "expect", "contains"}, exclude_none=True
+    )
     merged.update(given)
     return SyntheticCheck.model_validate(merged) if merged.get("path") else None
 
@@ -228,6 +254,9 @@ def synthetic(ctx: RunContext, params: SyntheticParams) -> Outcome:
         # seeing every time that core functionality went unverified.
         return Outcome.warned(
             f"not verified: no synthetic request is configured; set environments.{ctx.env_name}.health.synthetic "
-            "in opsctl.yaml or pass with: path", value="not configured", target="configured")
+            "in opsctl.yaml or pass with: path",
+            value="not configured",
+            target="configured",
+        )
     with client_for(ctx, health, timeout=params.timeout, retries=params.retries) as client:
         return check_synthetic(client, check, params.max_ms)

@@ -11,8 +11,7 @@ from opsctl.health.client import HealthClient, ProbeError
 # empty numerator would make a perfectly healthy service look like "no data".
 # No traffic at all (empty denominator) still gives no data, as it should.
 DEFAULT_ERROR_QUERY = (
-    '(sum(rate(http_requests_total{status=~"5.."}[{window}])) or vector(0))'
-    " / sum(rate(http_requests_total[{window}]))"
+    '(sum(rate(http_requests_total{status=~"5.."}[{window}])) or vector(0)) / sum(rate(http_requests_total[{window}]))'
 )
 # The time of the newest scrape of any target.
 DEFAULT_FRESH_QUERY = "max(timestamp(up))"

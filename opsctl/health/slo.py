@@ -38,10 +38,19 @@ def measure_latency(
     p50, p95, p99 = found.p(50), found.p(95), found.p(99)
     passed = p95 <= target_ms
     failed = f", {found.errors} failed" if found.errors else ""
-    summary = (f"p95 {p95:.0f}ms {'<=' if passed else '>'} {target_ms:.0f}ms "
-               f"(p50 {p50:.0f}ms, p99 {p99:.0f}ms; {found.total} requests to {path}{failed})")  # fmt: skip
-    detail = {"p50_ms": round(p50, 1), "p95_ms": round(p95, 1), "p99_ms": round(p99, 1), "requests": found.total,
-              "errors": found.errors, "value": f"p95 {p95:.0f}ms", "target": target}  # fmt: skip
+    summary = (
+        f"p95 {p95:.0f}ms {'<=' if passed else '>'} {target_ms:.0f}ms "
+        f"(p50 {p50:.0f}ms, p99 {p99:.0f}ms; {found.total} requests to {path}{failed})"
+    )
+    detail = {
+        "p50_ms": round(p50, 1),
+        "p95_ms": round(p95, 1),
+        "p99_ms": round(p99, 1),
+        "requests": found.total,
+        "errors": found.errors,
+        "value": f"p95 {p95:.0f}ms",
+        "target": target,
+    }
     return Measurement(p95, passed, summary, detail)
 
 
@@ -51,10 +60,17 @@ def latency(ctx: RunContext, params: LatencyParams) -> Outcome:
     target_ms = params.p95_ms or ctx.config.slo.p95_ms
     with client_for(ctx, health, timeout=params.timeout, max_connections=params.concurrency) as client:
         return run_analysis(
-            lambda: measure_latency(client, path, samples=params.samples, concurrency=params.concurrency,
-                                    warmup=params.warmup, target_ms=target_ms),
-            params, ctx.cancel,
-        )  # fmt: skip
+            lambda: measure_latency(
+                client,
+                path,
+                samples=params.samples,
+                concurrency=params.concurrency,
+                warmup=params.warmup,
+                target_ms=target_ms,
+            ),
+            params,
+            ctx.cancel,
+        )
 
 
 def baseline_rate(ctx: RunContext) -> float | None:
@@ -68,8 +84,7 @@ def judge_error_rate(reading: Reading, max_rate: float, before: float | None, to
     """Pass when the rate is within the SLO and, if a baseline exists, not up by more than ``tolerance``."""
     target = f"<= {pct(max_rate)}" + (f", <= {pct(before + tolerance)} (baseline)" if before is not None else "")
     if reading.value is None:
-        return Measurement.no_data(f"{reading.why} ({reading.label})", value="no data", target=target,
-                                   **reading.detail)  # fmt: skip
+        return Measurement.no_data(f"{reading.why} ({reading.label})", value="no data", target=target, **reading.detail)
     rate = reading.value
     over_slo = rate > max_rate
     over_baseline = before is not None and rate > before + tolerance
@@ -79,8 +94,10 @@ def judge_error_rate(reading: Reading, max_rate: float, before: float | None, to
     elif over_slo:
         summary = f"error rate {pct(rate)} > {pct(max_rate)}"
     elif over_baseline:
-        summary = (f"error rate {pct(rate)} is up from {pct(before or 0)} before the deploy, "
-                   f"more than the tolerance of {tolerance * 100:.2f} points")  # fmt: skip
+        summary = (
+            f"error rate {pct(rate)} is up from {pct(before or 0)} before the deploy, "
+            f"more than the tolerance of {tolerance * 100:.2f} points"
+        )
     else:
         summary = f"error rate {pct(rate)} <= {pct(max_rate)}"
         if before is not None:
@@ -103,21 +120,32 @@ def baseline(ctx: RunContext, params: BaselineParams) -> Outcome:
         reading = error_rate_reader(ctx, params, stack, "metrics.baseline")()
         latency_ms: dict[str, float] = {}
         if params.latency_samples:
-            client = stack.enter_context(client_for(ctx, health, timeout=params.timeout,
-                                                    max_connections=params.concurrency))  # fmt: skip
-            found = sample(client, params.path or health.paths.health, count=params.latency_samples,
-                           concurrency=params.concurrency, warmup=1)  # fmt: skip
+            client = stack.enter_context(
+                client_for(ctx, health, timeout=params.timeout, max_connections=params.concurrency)
+            )
+            found = sample(
+                client,
+                params.path or health.paths.health,
+                count=params.latency_samples,
+                concurrency=params.concurrency,
+                warmup=1,
+            )
             if found.latencies_ms:
                 latency_ms = {"p50_ms": round(found.p(50), 1), "p95_ms": round(found.p(95), 1)}
-    record: dict[str, Any] = {"error_rate": reading.value, "error_source": reading.label,
-                              "taken_at": ctx.clock().isoformat(), **latency_ms}  # fmt: skip
+    record: dict[str, Any] = {
+        "error_rate": reading.value,
+        "error_source": reading.label,
+        "taken_at": ctx.clock().isoformat(),
+        **latency_ms,
+    }
     ctx.state["baseline"] = record
     shown_latency = f", p95 {latency_ms['p95_ms']:.0f}ms" if latency_ms else ""
     value = "no data" if reading.value is None else pct(reading.value)
     detail = {"baseline": record, "value": value + shown_latency, "target": "recorded"}
     if reading.value is None:
-        return Outcome.warned(f"baseline recorded without an error rate (no data: {reading.why}){shown_latency}",
-                              **detail)  # fmt: skip
+        return Outcome.warned(
+            f"baseline recorded without an error rate (no data: {reading.why}){shown_latency}", **detail
+        )
     return Outcome.passed(f"baseline: error rate {pct(reading.value)} ({reading.label}){shown_latency}", **detail)
 
 
@@ -144,10 +172,13 @@ def measure_pool(client: HealthClient, path: str, dependency: str, limit: float)
     used = entry.get("pool_in_use") if isinstance(entry, dict) else None
     size = entry.get("pool_size") if isinstance(entry, dict) else None
     if not isinstance(used, int | float) or not isinstance(size, int | float) or size <= 0:
-        return Measurement.no_data(f"{reply.url}: the {dependency} entry has no pool_in_use and pool_size",
-                                   **target)  # fmt: skip
-    return _judge_pool(used / size, limit, f"DB pool {used:g}/{size:g} in use ({used / size:.0%})",
-                       {"pool_in_use": used, "pool_size": size})  # fmt: skip
+        return Measurement.no_data(f"{reply.url}: the {dependency} entry has no pool_in_use and pool_size", **target)
+    return _judge_pool(
+        used / size,
+        limit,
+        f"DB pool {used:g}/{size:g} in use ({used / size:.0%})",
+        {"pool_in_use": used, "pool_size": size},
+    )
 
 
 def measure_pool_prometheus(client: HealthClient, query: str, limit: float) -> Measurement:
@@ -167,8 +198,11 @@ def db_pool(ctx: RunContext, params: DbPoolParams) -> Outcome:
     timeout = params.timeout or health.timeout
     with ExitStack() as stack:
         if (params.source or ("prometheus" if params.query else "dependencies")) == "prometheus":
-            prom = stack.enter_context(prometheus_client(ctx, params.prometheus_url or health.prometheus_url,
-                                                         timeout, params.retries, "metrics.db_pool"))  # fmt: skip
+            prom = stack.enter_context(
+                prometheus_client(
+                    ctx, params.prometheus_url or health.prometheus_url, timeout, params.retries, "metrics.db_pool"
+                )
+            )
             query = params.query or prometheus.DEFAULT_POOL_QUERY
             return run_analysis(lambda: measure_pool_prometheus(prom, query, limit), params, ctx.cancel)
         client = stack.enter_context(client_for(ctx, health, timeout=timeout, retries=params.retries))

@@ -12,13 +12,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from opsctl.durations import format_duration
 from opsctl.engine.context import RunContext
 from opsctl.errors import BadInput
 from opsctl.health import cloudwatch, prometheus
 from opsctl.health.client import HealthClient, ProbeError, client_for, health_config
 from opsctl.health.params import BaselineParams, ErrorRateParams
 from opsctl.health.stats import sample
+from opsctl.values.durations import format_duration
 
 
 @dataclass(frozen=True)

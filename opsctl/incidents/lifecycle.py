@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from opsctl.audit import Journal, format_ts
+from opsctl.audit.log import Journal, format_ts
 from opsctl.errors import BadInput
 from opsctl.incidents import store
 from opsctl.incidents.model import POLICIES, Impact, Incident, Scope, Severity, classify, parse_incident_id
@@ -52,8 +52,12 @@ class Change:
         return self.incident.postmortem_due
 
     def as_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "run": self.run, "incident": self.incident.as_dict(self.now),
-                "deliveries": [d.as_dict() for d in self.deliveries]}  # fmt: skip
+        return {
+            "action": self.action,
+            "run": self.run,
+            "incident": self.incident.as_dict(self.now),
+            "deliveries": [d.as_dict() for d in self.deliveries],
+        }
 
 
 def when(moment: datetime) -> str:
@@ -74,10 +78,17 @@ def open_incident(
     with store.locked(ws.state_dir):
         incident_id = f"INC-{store.next_number(ws.audit.path)}"
         journal = ws.journal(ws.new_run_id(), store.RUNBOOK, env, incident=incident_id)
-        journal.event(store.STEP, "opened", severity=severity.value, title=title, respond_within=policy.respond_text,
-                      respond_target_s=policy.respond_s, urgency=policy.urgency,
-                      matrix=matrix.as_dict() if matrix else None,
-                      summary=f"{incident_id} opened ({severity.value}): {title}")  # fmt: skip
+        journal.event(
+            store.STEP,
+            "opened",
+            severity=severity.value,
+            title=title,
+            respond_within=policy.respond_text,
+            respond_target_s=policy.respond_s,
+            urgency=policy.urgency,
+            matrix=matrix.as_dict() if matrix else None,
+            summary=f"{incident_id} opened ({severity.value}): {title}",
+        )
     incident = store.load(ws.audit.path, incident_id)
     return _finish(ws, journal, incident, "opened")
 
@@ -90,8 +101,10 @@ def acknowledge(ws: Workspace, incident_text: str) -> Change:
         if incident.resolved_at is not None:
             raise BadInput(f"{incident_id} is already resolved; there is nothing to acknowledge")
         if incident.acknowledged_at is not None:
-            raise BadInput(f"{incident_id} is already acknowledged (by {incident.acknowledged_by} "
-                           f"at {when(incident.acknowledged_at)})")  # fmt: skip
+            raise BadInput(
+                f"{incident_id} is already acknowledged (by {incident.acknowledged_by} "
+                f"at {when(incident.acknowledged_at)})"
+            )
         journal = _journal(ws, incident)
         journal.event(store.STEP, "acknowledged", summary=f"{incident_id} acknowledged by {ws.actor}")
     return _finish(ws, journal, store.load(ws.audit.path, incident_id), "acknowledged")
@@ -118,13 +131,20 @@ def resolve(ws: Workspace, incident_text: str, cause: str) -> Change:
     with store.locked(ws.state_dir):
         incident = store.load(ws.audit.path, incident_id)
         if incident.resolved_at is not None:
-            raise BadInput(f"{incident_id} is already resolved (by {incident.resolved_by} at "
-                           f"{when(incident.resolved_at)}); add a note instead: "
-                           f"opsctl incident note {incident_id} TEXT")  # fmt: skip
+            raise BadInput(
+                f"{incident_id} is already resolved (by {incident.resolved_by} at "
+                f"{when(incident.resolved_at)}); add a note instead: "
+                f"opsctl incident note {incident_id} TEXT"
+            )
         journal = _journal(ws, incident)
         elapsed = (ws.clock() - incident.opened_at).total_seconds()
-        journal.event(store.STEP, "resolved", cause=cause, duration_s=round(elapsed, 3),
-                      summary=f"{incident_id} resolved: {cause}")  # fmt: skip
+        journal.event(
+            store.STEP,
+            "resolved",
+            cause=cause,
+            duration_s=round(elapsed, 3),
+            summary=f"{incident_id} resolved: {cause}",
+        )
     return _finish(ws, journal, store.load(ws.audit.path, incident_id), "resolved")
 
 
@@ -159,10 +179,18 @@ def incident_message(incident: Incident) -> dict[str, Any]:
     duration = (incident.resolved_at - incident.opened_at).total_seconds() if incident.resolved_at else None
     status = f"resolved: {incident.cause}" if incident.resolved_at else policy.respond_phrase
     return {
-        "env": incident.env, "incident": incident.id, "severity": incident.severity.value,
-        "severity_name": policy.name, "title": incident.title, "urgency": policy.urgency,
-        "pagerduty_severity": policy.pagerduty_severity, "respond_within": policy.respond_text,
-        "respond_by": format_ts(incident.respond_by), "status": incident.status, "cause": incident.cause,
-        "opened_by": incident.opened_by, "duration": duration,
+        "env": incident.env,
+        "incident": incident.id,
+        "severity": incident.severity.value,
+        "severity_name": policy.name,
+        "title": incident.title,
+        "urgency": policy.urgency,
+        "pagerduty_severity": policy.pagerduty_severity,
+        "respond_within": policy.respond_text,
+        "respond_by": format_ts(incident.respond_by),
+        "status": incident.status,
+        "cause": incident.cause,
+        "opened_by": incident.opened_by,
+        "duration": duration,
         "summary": f"{incident.severity.value} {incident.id}: {incident.title} ({status})",
-    }  # fmt: skip
+    }

@@ -17,7 +17,7 @@ from opsctl.incidents import store
 from opsctl.incidents.model import Incident, Severity
 
 if TYPE_CHECKING:
-    from opsctl import report
+    from opsctl.kpis import figures as report
 
 
 @dataclass(frozen=True)
@@ -48,12 +48,16 @@ class IncidentStats:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "opened": self.opened, "resolved": self.resolved, "open": self.open, "mttr_s": self.mttr_s,
+            "opened": self.opened,
+            "resolved": self.resolved,
+            "open": self.open,
+            "mttr_s": self.mttr_s,
             "count_by_severity": dict(self.count_by_severity),
             "p0p1_without_postmortem": self.p0p1_without_postmortem,
-            "missing_postmortems": list(self.missing_postmortems), "breaches": self.breaches,
+            "missing_postmortems": list(self.missing_postmortems),
+            "breaches": self.breaches,
             "breached": list(self.breached),
-        }  # fmt: skip
+        }
 
 
 def concerns(incident: Incident, env: str | None) -> bool:
@@ -64,9 +68,10 @@ def concerns(incident: Incident, env: str | None) -> bool:
 def incident_summary(audit_path: Path, env: str | None, since: datetime | None, now: datetime) -> IncidentStats:
     """Figures over the incidents opened in ``[since, now]`` (``since=None``: all of them) that concern ``env``."""
     chosen = [
-        i for i in store.load_all(audit_path)
+        i
+        for i in store.load_all(audit_path)
         if (since is None or i.opened_at >= since) and i.opened_at <= now and concerns(i, env)
-    ]  # fmt: skip
+    ]
     return summarize(chosen, now)
 
 
@@ -86,13 +91,19 @@ def summarize(incidents: list[Incident], now: datetime) -> IncidentStats:
 
 
 def report_source(audit_path: Path) -> Callable[[datetime, datetime, str | None], report.IncidentStats]:
-    """The :data:`opsctl.report.IncidentSource` of a project's log: ``report_from_log(..., incidents=this)``."""
+    """The :data:`opsctl.kpis.figures.IncidentSource` of a project's log: ``report_from_log(..., incidents=this)``."""
 
     def source(start: datetime, end: datetime, env: str | None) -> report.IncidentStats:
-        from opsctl.report import IncidentStats as ReportStats
+        from opsctl.kpis.figures import IncidentStats as ReportStats
 
         stats = incident_summary(audit_path, env, start, end)
-        return ReportStats(stats.opened, stats.resolved, stats.mttr_s, by_severity=dict(stats.count_by_severity),
-                           missing_postmortems=stats.missing_postmortems, breached=stats.breached)  # fmt: skip
+        return ReportStats(
+            stats.opened,
+            stats.resolved,
+            stats.mttr_s,
+            by_severity=dict(stats.count_by_severity),
+            missing_postmortems=stats.missing_postmortems,
+            breached=stats.breached,
+        )
 
     return source

@@ -89,12 +89,22 @@ class Scope(StrEnum):
 
 
 MATRIX_QUESTIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
-    ("impact", "User impact", {"outage": "guests cannot use the bot", "degraded": "slow or failing for some",
-                               "minor": "no guest notices"}),
-    ("scope", "Scope", {"all": "every hotel", "some": "some hotels, a channel or a feature",
-                        "one": "one hotel or guest, or internal only"}),
+    (
+        "impact",
+        "User impact",
+        {"outage": "guests cannot use the bot", "degraded": "slow or failing for some", "minor": "no guest notices"},
+    ),
+    (
+        "scope",
+        "Scope",
+        {
+            "all": "every hotel",
+            "some": "some hotels, a channel or a feature",
+            "one": "one hotel or guest, or internal only",
+        },
+    ),
     ("workaround", "Workaround", {"no": "none", "yes": "guests or staff can get by"}),
-)  # fmt: skip
+)
 
 
 def classify(impact: Impact, scope: Scope, workaround: bool) -> Severity:
@@ -128,8 +138,13 @@ class Measure:
         return self.seconds > self.target_s
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "seconds": self.seconds, "target_seconds": self.target_s, "done": self.done,
-                "breached": self.breached}  # fmt: skip
+        return {
+            "name": self.name,
+            "seconds": self.seconds,
+            "target_seconds": self.target_s,
+            "done": self.done,
+            "breached": self.breached,
+        }
 
 
 @dataclass
@@ -185,32 +200,46 @@ class Incident:
         """Time to acknowledge; resolving without an explicit ack counts as the response."""
         answered = self.acknowledged_at or self.resolved_at
         end = answered or now
-        return Measure("acknowledge", (end - self.opened_at).total_seconds(), self.policy.respond_s,
-                       answered is not None)  # fmt: skip
+        return Measure(
+            "acknowledge", (end - self.opened_at).total_seconds(), self.policy.respond_s, answered is not None
+        )
 
     def resolve_measure(self, now: datetime) -> Measure:
         end = self.resolved_at or now
-        return Measure("resolve", (end - self.opened_at).total_seconds(), self.policy.resolve_s,
-                       self.resolved_at is not None)  # fmt: skip
+        return Measure(
+            "resolve", (end - self.opened_at).total_seconds(), self.policy.resolve_s, self.resolved_at is not None
+        )
 
     def breaches(self, now: datetime) -> list[str]:
         """Which targets were missed (or are overdue now): "acknowledge", "resolve"."""
         return [m.name for m in (self.acknowledge_measure(now), self.resolve_measure(now)) if m.breached]
 
     def as_dict(self, now: datetime) -> dict[str, Any]:
-        from opsctl.audit import format_ts
+        from opsctl.audit.log import format_ts
 
         def ts(value: datetime | None) -> str | None:
             return format_ts(value) if value else None
 
         return {
-            "id": self.id, "severity": self.severity.value, "title": self.title, "env": self.env,
-            "envs": self.envs, "status": self.status, "opened_at": ts(self.opened_at), "opened_by": self.opened_by,
-            "respond_by": ts(self.respond_by), "acknowledged_at": ts(self.acknowledged_at),
-            "acknowledged_by": self.acknowledged_by, "resolved_at": ts(self.resolved_at),
-            "resolved_by": self.resolved_by, "cause": self.cause, "postmortem": self.postmortem,
-            "postmortem_due": self.postmortem_due, "runs": self.runs,
+            "id": self.id,
+            "severity": self.severity.value,
+            "title": self.title,
+            "env": self.env,
+            "envs": self.envs,
+            "status": self.status,
+            "opened_at": ts(self.opened_at),
+            "opened_by": self.opened_by,
+            "respond_by": ts(self.respond_by),
+            "acknowledged_at": ts(self.acknowledged_at),
+            "acknowledged_by": self.acknowledged_by,
+            "resolved_at": ts(self.resolved_at),
+            "resolved_by": self.resolved_by,
+            "cause": self.cause,
+            "postmortem": self.postmortem,
+            "postmortem_due": self.postmortem_due,
+            "runs": self.runs,
             "notes": [{"at": ts(n.at), "actor": n.actor, "text": n.text} for n in self.notes],
-            "acknowledge": self.acknowledge_measure(now).as_dict(), "resolve": self.resolve_measure(now).as_dict(),
+            "acknowledge": self.acknowledge_measure(now).as_dict(),
+            "resolve": self.resolve_measure(now).as_dict(),
             "breaches": self.breaches(now),
-        }  # fmt: skip
+        }

@@ -16,12 +16,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsctl.audit import format_ts, parse_ts
-from opsctl.durations import format_duration
+from opsctl.audit.log import format_ts, parse_ts
 from opsctl.errors import BadInput
 from opsctl.incidents import store
 from opsctl.incidents.model import parse_incident_id
 from opsctl.incidents.timeline import IncidentReport, incident_report
+from opsctl.values.durations import format_duration
 
 if TYPE_CHECKING:
     from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -45,8 +45,13 @@ class Written:
     run: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"incident": self.incident, "path": self.shown, "sha256": self.sha256, "template": self.template,
-                "run": self.run}  # fmt: skip
+        return {
+            "incident": self.incident,
+            "path": self.shown,
+            "sha256": self.sha256,
+            "template": self.template,
+            "run": self.run,
+        }
 
 
 def when(value: datetime | None) -> str:
@@ -67,12 +72,17 @@ def _environment(project_dir: Path) -> ImmutableSandboxedEnvironment:
     from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    loader = ChoiceLoader([FileSystemLoader(project_dir / PROJECT_TEMPLATES),
-                           PackageLoader("opsctl.incidents", "templates")])  # fmt: skip
+    loader = ChoiceLoader(
+        [FileSystemLoader(project_dir / PROJECT_TEMPLATES), PackageLoader("opsctl.incidents", "templates")]
+    )
     environment = ImmutableSandboxedEnvironment(
-        loader=loader, undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True,
-        trim_blocks=True, lstrip_blocks=True,
-    )  # fmt: skip
+        loader=loader,
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     environment.filters.update(when=when, clock=clock, duration=format_duration, cell=cell)
     return environment
 
@@ -89,24 +99,40 @@ def context(report: IncidentReport, service: str, actor: str) -> dict[str, Any]:
     policy = incident.policy
     measures = [incident.acknowledge_measure(now), incident.resolve_measure(now)]
     return {
-        "service": service, "generated_at": now, "generated_by": actor,
+        "service": service,
+        "generated_at": now,
+        "generated_by": actor,
         "incident": {
-            "id": incident.id, "severity": incident.severity.value, "severity_name": policy.name,
-            "title": incident.title, "env": incident.env, "envs": incident.envs, "status": incident.status,
-            "opened_at": incident.opened_at, "opened_by": incident.opened_by, "respond_by": incident.respond_by,
-            "respond_within": policy.respond_text, "acknowledged_at": incident.acknowledged_at,
-            "acknowledged_by": incident.acknowledged_by, "resolved_at": incident.resolved_at,
-            "resolved_by": incident.resolved_by, "cause": incident.cause,
+            "id": incident.id,
+            "severity": incident.severity.value,
+            "severity_name": policy.name,
+            "title": incident.title,
+            "env": incident.env,
+            "envs": incident.envs,
+            "status": incident.status,
+            "opened_at": incident.opened_at,
+            "opened_by": incident.opened_by,
+            "respond_by": incident.respond_by,
+            "respond_within": policy.respond_text,
+            "acknowledged_at": incident.acknowledged_at,
+            "acknowledged_by": incident.acknowledged_by,
+            "resolved_at": incident.resolved_at,
+            "resolved_by": incident.resolved_by,
+            "cause": incident.cause,
             "postmortem_required": policy.postmortem_required,
         },
-        "measures": [{"name": m.name, "seconds": m.seconds, "target_seconds": m.target_s, "done": m.done,
-                      "breached": m.breached} for m in measures],
+        "measures": [
+            {"name": m.name, "seconds": m.seconds, "target_seconds": m.target_s, "done": m.done, "breached": m.breached}
+            for m in measures
+        ],
         "timeline": [e.as_dict() | {"at": e.at} for e in report.timeline],
         "notes": [{"at": n.at, "actor": n.actor, "text": n.text} for n in incident.notes],
-        "changes": [c.as_dict() | {"started": parse_ts(c.run.started),
-                                   "finished": parse_ts(c.run.finished) if c.run.finished else None}
-                    for c in report.changes],
-    }  # fmt: skip
+        "changes": [
+            c.as_dict()
+            | {"started": parse_ts(c.run.started), "finished": parse_ts(c.run.finished) if c.run.finished else None}
+            for c in report.changes
+        ],
+    }
 
 
 def render(report: IncidentReport, project_dir: Path, service: str, actor: str) -> str:
@@ -146,8 +172,14 @@ def write_postmortem(ws: Workspace, incident_text: str, out: Path | None = None,
     digest = hashlib.sha256(text.encode()).hexdigest()
     journal = ws.journal(ws.new_run_id(), store.RUNBOOK, report.incident.env, incident=incident_id)
     template = template_source(project_dir)
-    journal.event(store.STEP, "postmortem", path=shown, sha256=digest, template=template,
-                  summary=f"{incident_id} post-mortem written to {shown}")  # fmt: skip
+    journal.event(
+        store.STEP,
+        "postmortem",
+        path=shown,
+        sha256=digest,
+        template=template,
+        summary=f"{incident_id} post-mortem written to {shown}",
+    )
     ws.run_finished(journal.run)
     return Written(incident_id, path, shown, digest, template, journal.run)
 

@@ -17,11 +17,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from opsctl.audit import parse_ts
+from opsctl.audit.log import parse_ts
+from opsctl.audit.query import matching_events
 from opsctl.errors import BadInput
-from opsctl.history import matching_events
+from opsctl.files.statedir import ensure_state_dir
 from opsctl.incidents.model import Incident, Note, Severity, incident_number
-from opsctl.statedir import ensure_state_dir
 
 STEP = "incident"
 RUNBOOK = "incident"
@@ -71,8 +71,14 @@ def _opened(key: str, event: dict[str, Any]) -> Incident | None:
     except ValueError:  # not an event opsctl wrote; `audit verify` is the judge of such lines
         return None
     env = event.get("env")
-    return Incident(key, severity, str(event.get("title", "")), None if env in (None, "-") else str(env),
-                    parse_ts(str(event["ts"])), str(event.get("actor")))  # fmt: skip
+    return Incident(
+        key,
+        severity,
+        str(event.get("title", "")),
+        None if env in (None, "-") else str(env),
+        parse_ts(str(event["ts"])),
+        str(event.get("actor")),
+    )
 
 
 def _apply(incident: Incident, event: dict[str, Any]) -> None:

@@ -3,7 +3,7 @@
 Nothing here is stored twice. The timeline is the incident's own events plus
 the run-level events of the rollbacks and hot-patches started with
 ``--incident``; their releases and verification results come from those
-runs' events (see :mod:`opsctl.history`). Deploys to the same environment
+runs' events (see :mod:`opsctl.audit.query`). Deploys to the same environment
 shortly before the incident opened are listed too, as suspects.
 """
 
@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from opsctl.audit import format_ts, parse_ts, read_events
-from opsctl.history import DEPLOYING, RunSummary, load_runs, summarize
+from opsctl.audit.log import format_ts, parse_ts, read_events
+from opsctl.audit.query import DEPLOYING, RunSummary, load_runs, summarize
 from opsctl.incidents import store
 from opsctl.incidents.model import Incident, incident_number
 
@@ -37,8 +37,14 @@ class Entry:
     run: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"at": format_ts(self.at), "actor": self.actor, "kind": self.kind, "status": self.status,
-                "what": self.what, "run": self.run}  # fmt: skip
+        return {
+            "at": format_ts(self.at),
+            "actor": self.actor,
+            "kind": self.kind,
+            "status": self.status,
+            "what": self.what,
+            "run": self.run,
+        }
 
 
 @dataclass(frozen=True)
@@ -69,8 +75,13 @@ class ChangeRecord:
 
     def as_dict(self) -> dict[str, Any]:
         checks = [{"name": c.name, "status": c.status, "summary": c.summary, "item": c.item} for c in self.checks]
-        return {**self.run.as_dict(), "linked": self.linked, "image_before": self.image_before,
-                "image_after": self.image_after, "checks": checks}  # fmt: skip
+        return {
+            **self.run.as_dict(),
+            "linked": self.linked,
+            "image_before": self.image_before,
+            "image_after": self.image_after,
+            "checks": checks,
+        }
 
 
 @dataclass(frozen=True)
@@ -83,8 +94,11 @@ class IncidentReport:
     now: datetime
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self.incident.as_dict(self.now), "timeline": [e.as_dict() for e in self.timeline],
-                "changes": [c.as_dict() for c in self.changes]}  # fmt: skip
+        return {
+            **self.incident.as_dict(self.now),
+            "timeline": [e.as_dict() for e in self.timeline],
+            "changes": [c.as_dict() for c in self.changes],
+        }
 
 
 def incident_report(audit_path: Path, incident_id: str, now: datetime) -> IncidentReport:
@@ -95,8 +109,11 @@ def incident_report(audit_path: Path, incident_id: str, now: datetime) -> Incide
     by_run: dict[str, list[dict[str, Any]]] = {}
     for event in events:
         by_run.setdefault(str(event.get("run")), []).append(event)
-    linked = [ChangeRecord(run, True, verification(by_run.get(run.run, [])))
-              for run in summarize(events) if run.runbook != store.RUNBOOK]  # fmt: skip
+    linked = [
+        ChangeRecord(run, True, verification(by_run.get(run.run, [])))
+        for run in summarize(events)
+        if run.runbook != store.RUNBOOK
+    ]
     return IncidentReport(incident, timeline, tuple(_suspects(audit_path, incident, linked) + linked), now)
 
 
@@ -169,10 +186,15 @@ def _suspects(audit_path: Path, incident: Incident, linked: list[ChangeRecord]) 
     known = {c.run.run for c in linked}
     since = incident.opened_at - SUSPECT_WINDOW
     runs = [
-        r for r in load_runs(audit_path)
-        if r.env in envs and r.runbook in DEPLOYING and r.run not in known and r.finished
-        and incident_number(r.incident) is None and since <= parse_ts(r.finished) <= incident.opened_at
-    ][-SUSPECT_LIMIT:]  # fmt: skip
+        r
+        for r in load_runs(audit_path)
+        if r.env in envs
+        and r.runbook in DEPLOYING
+        and r.run not in known
+        and r.finished
+        and incident_number(r.incident) is None
+        and since <= parse_ts(r.finished) <= incident.opened_at
+    ][-SUSPECT_LIMIT:]
     return [ChangeRecord(r, False, verification(_run_events(audit_path, r.run))) for r in runs]
 
 

@@ -40,8 +40,7 @@ class LockInfo:
 
     def locked_error(self) -> Locked:
         return Locked(
-            f"{self.env} is locked by {self.describe()}; wait for it to finish, "
-            f"or see `opsctl lock status {self.env}`"
+            f"{self.env} is locked by {self.describe()}; wait for it to finish, or see `opsctl lock status {self.env}`"
         )
 
 

@@ -29,10 +29,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from opsctl.awsclient import aws_client
+from opsctl.aws.client import aws_client
 from opsctl.config import Locks
 from opsctl.errors import BadInput
-from opsctl.identity import aws_problem
+from opsctl.identity.caller import aws_problem
 from opsctl.locks.base import LockBackend, LockHandle, LockInfo
 
 KEY = "lock_key"
@@ -71,8 +71,9 @@ class DynamoLockHandle(LockHandle):
         self.lost = False
         self._stop = threading.Event()
         self._released = False
-        self._thread = threading.Thread(target=self._beat, args=(interval,), daemon=True,
-                                        name=f"opsctl-lock-heartbeat-{info.env}")  # fmt: skip
+        self._thread = threading.Thread(
+            target=self._beat, args=(interval,), daemon=True, name=f"opsctl-lock-heartbeat-{info.env}"
+        )
         self._thread.start()
 
     def _beat(self, interval: float) -> None:
@@ -115,8 +116,7 @@ class DynamoLockBackend(LockBackend):
     def client(self) -> Any:
         with self._client_lock:
             if self._client is None:
-                self._client = aws_client("dynamodb", region=self.config.region,
-                                          endpoint_url=self.config.endpoint_url)  # fmt: skip
+                self._client = aws_client("dynamodb", region=self.config.region, endpoint_url=self.config.endpoint_url)
             return self._client
 
     def _key(self, env: str) -> dict[str, Any]:
@@ -132,16 +132,27 @@ class DynamoLockBackend(LockBackend):
             if _code(exc) == _CONFLICT:
                 raise
             if _code(exc) == "ResourceNotFoundException":
-                raise BadInput(f"DynamoDB table {self.config.table} not found; create it with `opsctl lock init` "
-                               "(or `opsctl lock init --print` for CloudFormation)") from None  # fmt: skip
+                raise BadInput(
+                    f"DynamoDB table {self.config.table} not found; create it with `opsctl lock init` "
+                    "(or `opsctl lock init --print` for CloudFormation)"
+                ) from None
             raise aws_problem(exc, f"{what} (table {self.config.table})", "DynamoDB") from None
 
     def acquire(self, info: LockInfo) -> LockHandle:
         token = secrets.token_hex(16)
         for _ in range(3):  # a holder that releases between our put and our read: try again
             now = self.clock()
-            info = LockInfo(info.env, info.run, info.actor, info.runbook, info.lock_id, info.host, info.pid,
-                            _iso(now), _iso(now + self.config.ttl))  # fmt: skip
+            info = LockInfo(
+                info.env,
+                info.run,
+                info.actor,
+                info.runbook,
+                info.lock_id,
+                info.host,
+                info.pid,
+                _iso(now),
+                _iso(now + self.config.ttl),
+            )
             try:
                 self._put_if_free(self._item(info, token, now), now)
             except Exception as exc:
@@ -157,26 +168,42 @@ class DynamoLockBackend(LockBackend):
         raise BadInput(f"{info.env}'s lock changed hands three times while we tried to take it; try again")
 
     def _put_if_free(self, item: dict[str, Any], now: float) -> None:
-        self._call("taking the deploy lock", lambda: self.client.put_item(
-            TableName=self.config.table, Item=item,
-            ConditionExpression="attribute_not_exists(#k) OR #exp < :now",
-            ExpressionAttributeNames={"#k": KEY, "#exp": "expires_at"},
-            ExpressionAttributeValues={":now": _n(now)},
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        ))  # fmt: skip
+        self._call(
+            "taking the deploy lock",
+            lambda: self.client.put_item(
+                TableName=self.config.table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(#k) OR #exp < :now",
+                ExpressionAttributeNames={"#k": KEY, "#exp": "expires_at"},
+                ExpressionAttributeValues={":now": _n(now)},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            ),
+        )
 
     def _item(self, info: LockInfo, token: str, now: float) -> dict[str, Any]:
         expires = now + self.config.ttl
         return {
-            **self._key(info.env), "service": _s(self.service), "env": _s(info.env), "lock_id": _s(info.lock_id),
-            "token": _s(token), "run": _s(info.run), "actor": _s(info.actor), "host": _s(info.host),
-            "pid": _n(info.pid), "runbook": _s(info.runbook), "created": _s(info.since),
-            "expires_at": _n(expires), TTL_ATTRIBUTE: _n(expires + PURGE_AFTER), "heartbeat": _s(_iso(now)),
-        }  # fmt: skip
+            **self._key(info.env),
+            "service": _s(self.service),
+            "env": _s(info.env),
+            "lock_id": _s(info.lock_id),
+            "token": _s(token),
+            "run": _s(info.run),
+            "actor": _s(info.actor),
+            "host": _s(info.host),
+            "pid": _n(info.pid),
+            "runbook": _s(info.runbook),
+            "created": _s(info.since),
+            "expires_at": _n(expires),
+            TTL_ATTRIBUTE: _n(expires + PURGE_AFTER),
+            "heartbeat": _s(_iso(now)),
+        }
 
     def _get(self, env: str) -> dict[str, Any] | None:
-        answer = self._call("reading the deploy lock", lambda: self.client.get_item(
-            TableName=self.config.table, Key=self._key(env), ConsistentRead=True))  # fmt: skip
+        answer = self._call(
+            "reading the deploy lock",
+            lambda: self.client.get_item(TableName=self.config.table, Key=self._key(env), ConsistentRead=True),
+        )
         item: dict[str, Any] | None = answer.get("Item")
         return item
 
@@ -184,16 +211,27 @@ class DynamoLockBackend(LockBackend):
         """Push ``expires_at`` one TTL ahead; False when the lock is no longer this acquisition's."""
         now = self.clock()
         try:
-            self._call("extending the deploy lock", lambda: self.client.update_item(
-                TableName=self.config.table, Key=self._key(env),
-                UpdateExpression="SET #exp = :exp, #purge = :purge, #beat = :beat",
-                ConditionExpression="#token = :token",
-                ExpressionAttributeNames={"#exp": "expires_at", "#purge": TTL_ATTRIBUTE, "#beat": "heartbeat",
-                                          "#token": "token"},
-                ExpressionAttributeValues={":exp": _n(now + self.config.ttl),
-                                           ":purge": _n(now + self.config.ttl + PURGE_AFTER),
-                                           ":beat": _s(_iso(now)), ":token": _s(token)},
-            ))  # fmt: skip
+            self._call(
+                "extending the deploy lock",
+                lambda: self.client.update_item(
+                    TableName=self.config.table,
+                    Key=self._key(env),
+                    UpdateExpression="SET #exp = :exp, #purge = :purge, #beat = :beat",
+                    ConditionExpression="#token = :token",
+                    ExpressionAttributeNames={
+                        "#exp": "expires_at",
+                        "#purge": TTL_ATTRIBUTE,
+                        "#beat": "heartbeat",
+                        "#token": "token",
+                    },
+                    ExpressionAttributeValues={
+                        ":exp": _n(now + self.config.ttl),
+                        ":purge": _n(now + self.config.ttl + PURGE_AFTER),
+                        ":beat": _s(_iso(now)),
+                        ":token": _s(token),
+                    },
+                ),
+            )
         except Exception as exc:
             if _code(exc) == _CONFLICT:
                 return False
@@ -203,12 +241,16 @@ class DynamoLockBackend(LockBackend):
     def delete_own(self, info: LockInfo, token: str) -> None:
         """The owner's release: a no-op when the lock was already broken or taken over."""
         try:
-            self._call("releasing the deploy lock", lambda: self.client.delete_item(
-                TableName=self.config.table, Key=self._key(info.env),
-                ConditionExpression="#id = :id AND #token = :token",
-                ExpressionAttributeNames={"#id": "lock_id", "#token": "token"},
-                ExpressionAttributeValues={":id": _s(info.lock_id), ":token": _s(token)},
-            ))  # fmt: skip
+            self._call(
+                "releasing the deploy lock",
+                lambda: self.client.delete_item(
+                    TableName=self.config.table,
+                    Key=self._key(info.env),
+                    ConditionExpression="#id = :id AND #token = :token",
+                    ExpressionAttributeNames={"#id": "lock_id", "#token": "token"},
+                    ExpressionAttributeValues={":id": _s(info.lock_id), ":token": _s(token)},
+                ),
+            )
         except Exception as exc:
             if _code(exc) != _CONFLICT:
                 raise
@@ -222,22 +264,31 @@ class DynamoLockBackend(LockBackend):
     def force_release(self, env: str, lock_id: str | None) -> LockInfo | None:
         """Delete the lock only if it is still ``lock_id``: a lock re-taken meanwhile survives."""
         if not lock_id:
-            raise BadInput(f"breaking {env}'s shared lock needs --id LOCK_ID, exactly as "
-                           f"`opsctl lock status {env}` shows it")  # fmt: skip
+            raise BadInput(
+                f"breaking {env}'s shared lock needs --id LOCK_ID, exactly as `opsctl lock status {env}` shows it"
+            )
         try:
-            answer = self._call("breaking the deploy lock", lambda: self.client.delete_item(
-                TableName=self.config.table, Key=self._key(env), ConditionExpression="#id = :id",
-                ExpressionAttributeNames={"#id": "lock_id"}, ExpressionAttributeValues={":id": _s(lock_id)},
-                ReturnValues="ALL_OLD", ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            ))  # fmt: skip
+            answer = self._call(
+                "breaking the deploy lock",
+                lambda: self.client.delete_item(
+                    TableName=self.config.table,
+                    Key=self._key(env),
+                    ConditionExpression="#id = :id",
+                    ExpressionAttributeNames={"#id": "lock_id"},
+                    ExpressionAttributeValues={":id": _s(lock_id)},
+                    ReturnValues="ALL_OLD",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                ),
+            )
         except Exception as exc:
             if _code(exc) != _CONFLICT:
                 raise
             held = getattr(exc, "response", {}).get("Item")
             if held is None:
                 return None
-            raise BadInput(f"--id {lock_id} does not match the lock held ({_info_of(held).lock_id}); "
-                           "nothing was released") from None  # fmt: skip
+            raise BadInput(
+                f"--id {lock_id} does not match the lock held ({_info_of(held).lock_id}); nothing was released"
+            ) from None
         old = answer.get("Attributes")
         return _info_of(old) if old else None
 
@@ -248,8 +299,17 @@ def _info_of(item: dict[str, Any]) -> LockInfo:
 
     pid = int(float(item.get("pid", {}).get("N", "0")))
     expires = _iso(float(item["expires_at"]["N"])) if "expires_at" in item else None
-    return LockInfo(text("env"), text("run"), text("actor"), text("runbook"), text("lock_id"), text("host"), pid,
-                    text("created"), expires)  # fmt: skip
+    return LockInfo(
+        text("env"),
+        text("run"),
+        text("actor"),
+        text("runbook"),
+        text("lock_id"),
+        text("host"),
+        pid,
+        text("created"),
+        expires,
+    )
 
 
 def create_table(config: Locks) -> str:
@@ -260,10 +320,11 @@ def create_table(config: Locks) -> str:
     try:
         try:
             client.create_table(
-                TableName=config.table, BillingMode="PAY_PER_REQUEST",
+                TableName=config.table,
+                BillingMode="PAY_PER_REQUEST",
                 KeySchema=[{"AttributeName": KEY, "KeyType": "HASH"}],
                 AttributeDefinitions=[{"AttributeName": KEY, "AttributeType": "S"}],
-            )  # fmt: skip
+            )
             done = f"created DynamoDB table {config.table}"
         except ClientError as exc:
             if _code(exc) != "ResourceInUseException":
@@ -272,8 +333,9 @@ def create_table(config: Locks) -> str:
         client.get_waiter("table_exists").wait(TableName=config.table, WaiterConfig={"Delay": 2, "MaxAttempts": 60})
         ttl = client.describe_time_to_live(TableName=config.table)["TimeToLiveDescription"]
         if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
-            client.update_time_to_live(TableName=config.table,
-                                       TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE})
+            client.update_time_to_live(
+                TableName=config.table, TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE}
+            )
     except (BotoCoreError, ClientError) as exc:
         raise aws_problem(exc, f"creating table {config.table}", "DynamoDB") from None
     return f"{done}; TTL on {TTL_ATTRIBUTE} tidies old items (expiry itself is decided by expires_at)"

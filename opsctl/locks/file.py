@@ -12,8 +12,8 @@ import json
 import os
 from pathlib import Path
 
+from opsctl.files.statedir import ensure_state_dir
 from opsctl.locks.base import LockBackend, LockHandle, LockInfo
-from opsctl.statedir import ensure_state_dir
 
 
 class FileLockHandle(LockHandle):

@@ -106,7 +106,7 @@ def _image_of(value: Any) -> str | None:
 
 
 def _duration(value: Any) -> str | None:
-    from opsctl.durations import format_duration
+    from opsctl.values.durations import format_duration
 
     if value is None or value == "":
         return None
@@ -148,12 +148,19 @@ def message_context(
     images = " → ".join(i for i in (message["image_before"], message["image_after"]) if i)
     headline = " ".join(p for p in (f"{style.title}:", ctx.config.service, message["env"] or "", images) if p)
     message.update(
-        event=event, title=style.title, emoji=style.emoji, color=style.color, outcome=style.outcome,
-        service=ctx.config.service, protected=bool(environment and environment.protected),
-        duration=_duration(given.get("duration")), text=text, headline=headline,
+        event=event,
+        title=style.title,
+        emoji=style.emoji,
+        color=style.color,
+        outcome=style.outcome,
+        service=ctx.config.service,
+        protected=bool(environment and environment.protected),
+        duration=_duration(given.get("duration")),
+        text=text,
+        headline=headline,
         ts=ctx.clock().isoformat(timespec="seconds").replace("+00:00", "Z"),
         details={k: v for k, v in given.items() if isinstance(v, str | int | float | bool) or v is None},
-    )  # fmt: skip
+    )
     redacted: dict[str, Any] = ctx.redactor.value(message)
     return redacted
 
@@ -269,8 +276,10 @@ def _send_one(
     if not requests:
         return [DeliveryResult(channel, event, "skipped", f"{label} takes no {event} message for this environment")]
     if ctx.dry_run:
-        return [DeliveryResult(channel, event, "skipped", f"dry run: {r.label} {event} not sent", kind=r.kind)
-                for r in requests]  # fmt: skip
+        return [
+            DeliveryResult(channel, event, "skipped", f"dry run: {r.label} {event} not sent", kind=r.kind)
+            for r in requests
+        ]
     results = []
     with httpx.Client(timeout=policy.timeout(), follow_redirects=False) as client:
         for request in requests:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from opsctl.httpretry import is_retryable, parse_retry_after
+from opsctl.net.retry import is_retryable, parse_retry_after
 
 __all__ = ["DEFAULT_POLICY", "DeliveryResult", "RetryPolicy", "is_retryable", "parse_retry_after"]
 

@@ -26,8 +26,11 @@ if TYPE_CHECKING:
 
 CHANGE_EVENTS = frozenset({"deploy.succeeded", "deploy.failed", "rollback.succeeded", "rollback.failed"})
 ALERT_EVENTS = frozenset({"rollback.failed"})
-INCIDENT_ACTIONS = {"incident.opened": "trigger", "incident.acknowledged": "acknowledge",
-                    "incident.resolved": "resolve"}  # fmt: skip
+INCIDENT_ACTIONS = {
+    "incident.opened": "trigger",
+    "incident.acknowledged": "acknowledge",
+    "incident.resolved": "resolve",
+}
 _SUMMARY_MAX = 1024  # the API's limit for payload.summary
 
 

@@ -28,13 +28,21 @@ from opsctl.onboarding.progress import (
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from opsctl.engine.checklist import ChecklistResult
     from opsctl.engine.context import Observer, Prompter, RunContext
-    from opsctl.engine.executor import ChecklistResult
     from opsctl.engine.loader import LoadedChecklist
     from opsctl.workspace import Workspace
 
-__all__ = ["WEEKS", "ItemProgress", "OnboardingRun", "Progress", "WeekProgress", "onboarding_status", "parse_week",
-           "run_onboarding"]  # fmt: skip
+__all__ = [
+    "WEEKS",
+    "ItemProgress",
+    "OnboardingRun",
+    "Progress",
+    "WeekProgress",
+    "onboarding_status",
+    "parse_week",
+    "run_onboarding",
+]
 
 WEEKS = ("1", "2", "3", "ongoing")
 
@@ -66,9 +74,14 @@ class OnboardingRun:
         return self.result is None or self.result.ok
 
     def as_dict(self) -> dict[str, Any]:
-        return {"who": self.who, "week": self.week, "run": self.run, "ok": self.ok,
-                "result": self.result.as_dict() if self.result else None,
-                "progress": self.progress.as_dict()}  # fmt: skip
+        return {
+            "who": self.who,
+            "week": self.week,
+            "run": self.run,
+            "ok": self.ok,
+            "result": self.result.as_dict() if self.result else None,
+            "progress": self.progress.as_dict(),
+        }
 
 
 def _weeks(ws: Workspace) -> list[tuple[str, LoadedChecklist]]:
@@ -84,8 +97,9 @@ def onboarding_status(ws: Workspace, who: str | None = None) -> Progress:
     return build_progress(person, path, _weeks(ws), ProgressFile(path, person, ws.clock).load())
 
 
-def _choose_week(weeks: list[tuple[str, LoadedChecklist]], progress: Progress, week: str | None,
-                 confirmed: frozenset[str]) -> str | None:  # fmt: skip
+def _choose_week(
+    weeks: list[tuple[str, LoadedChecklist]], progress: Progress, week: str | None, confirmed: frozenset[str]
+) -> str | None:
     """The week to run: the one asked for, the one holding the --confirm ids, or the first with open items."""
     where: dict[str, tuple[str, str]] = {}
     for name, loaded in weeks:
@@ -143,8 +157,9 @@ def run_onboarding(
     subset = LoadedChecklist(loaded.name, loaded.source, loaded.model.model_copy(update={"items": todo}), loaded.doc)
     journal = ws.journal(ws.new_run_id(), f"checklist:{loaded.name}", None)
     recorder = _Recorder(store, loaded.name, journal.run, ws.actor, observer)
-    ctx = ws.context(journal, None, params={"who": person, "week": chosen}, confirmed=confirmed, prompter=prompter,
-                     observer=recorder)  # fmt: skip
+    ctx = ws.context(
+        journal, None, params={"who": person, "week": chosen}, confirmed=confirmed, prompter=prompter, observer=recorder
+    )
     journal.event("run", "started", dry_run=False, params=ctx.params)
     try:
         result = _journaled(ctx, subset, path)
@@ -156,7 +171,7 @@ def run_onboarding(
 
 def _journaled(ctx: RunContext, checklist: LoadedChecklist, path: Path) -> ChecklistResult:
     """Run the checklist and write the run's terminal event, however it ends."""
-    from opsctl.engine.executor import run_checklist
+    from opsctl.engine.checklist import run_checklist
 
     try:
         result = run_checklist(ctx, checklist)

@@ -73,10 +73,16 @@ class WeekProgress:
         return next((i for i in self.items if i.state not in RESOLVED), None)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"week": self.week, "checklist": self.checklist, "title": self.title, "done": self.resolved,
-                "total": len(self.items), "complete": self.complete,
-                "next": self.next_item.id if self.next_item else None,
-                "items": [i.as_dict() for i in self.items]}  # fmt: skip
+        return {
+            "week": self.week,
+            "checklist": self.checklist,
+            "title": self.title,
+            "done": self.resolved,
+            "total": len(self.items),
+            "complete": self.complete,
+            "next": self.next_item.id if self.next_item else None,
+            "items": [i.as_dict() for i in self.items],
+        }
 
 
 @dataclass(frozen=True)
@@ -99,9 +105,13 @@ class Progress:
     def as_dict(self) -> dict[str, Any]:
         following = self.next_week
         item = following.next_item if following else None
-        return {"who": self.who, "path": str(self.path), "complete": self.complete,
-                "next": {"week": following.week, "id": item.id, "title": item.title} if following and item else None,
-                "weeks": [w.as_dict() for w in self.weeks]}  # fmt: skip
+        return {
+            "who": self.who,
+            "path": str(self.path),
+            "complete": self.complete,
+            "next": {"week": following.week, "id": item.id, "title": item.title} if following and item else None,
+            "weeks": [w.as_dict() for w in self.weeks],
+        }
 
 
 def build_progress(who: str, path: Path, weeks: list[tuple[str, LoadedChecklist]], records: dict[str, Any]) -> Progress:
@@ -111,11 +121,21 @@ def build_progress(who: str, path: Path, weeks: list[tuple[str, LoadedChecklist]
         items = []
         for item in loaded.model.items:
             rec = records.get(f"{loaded.name}/{item.id}") or {}
-            items.append(ItemProgress(
-                item.id, item.title, item.uses, str(rec.get("state") or "open"), rec.get("at"), rec.get("by"),
-                rec.get("run"), str(rec.get("summary") or ""), rec.get("last_status"),
-                str(rec.get("last_summary") or ""), rec.get("last_checked"),
-            ))  # fmt: skip
+            items.append(
+                ItemProgress(
+                    item.id,
+                    item.title,
+                    item.uses,
+                    str(rec.get("state") or "open"),
+                    rec.get("at"),
+                    rec.get("by"),
+                    rec.get("run"),
+                    str(rec.get("summary") or ""),
+                    rec.get("last_status"),
+                    str(rec.get("last_summary") or ""),
+                    rec.get("last_checked"),
+                )
+            )
         built.append(WeekProgress(week, loaded.name, loaded.model.title, tuple(items)))
     return Progress(who, path, tuple(built))
 
@@ -155,7 +175,7 @@ class ProgressFile:
 
     def record(self, key: str, data: dict[str, Any], *, run: str, by: str) -> None:
         """Remember one finished item; an item once done stays done (its last check is updated)."""
-        from opsctl.audit import format_ts
+        from opsctl.audit.log import format_ts
 
         now = format_ts(self.clock())
         with self._lock, _folder_lock(self.path.parent):
@@ -181,7 +201,7 @@ class ProgressFile:
 @contextmanager
 def _folder_lock(folder: Path) -> Iterator[None]:
     """An exclusive flock on the progress folder (made 0700 inside the state folder on first use)."""
-    from opsctl.statedir import ensure_state_dir
+    from opsctl.files.statedir import ensure_state_dir
 
     ensure_state_dir(folder.parent)
     folder.mkdir(mode=0o700, exist_ok=True)

@@ -27,7 +27,7 @@ from opsctl.platforms.ecs_taskdef import (
     td_revision,
     with_image,
 )
-from opsctl.redact import Redactor
+from opsctl.values.redact import Redactor
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient

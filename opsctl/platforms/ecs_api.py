@@ -14,7 +14,7 @@ from opsctl.config import EcsPlatformConfig
 from opsctl.errors import BadInput, NeedsHuman
 from opsctl.platforms.ecs_aws import credential_problem, error_code, error_message, http_status
 from opsctl.platforms.ecs_taskdef import TaskDef, td_family, td_id, td_revision
-from opsctl.redact import Redactor
+from opsctl.values.redact import Redactor
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient

@@ -64,13 +64,18 @@ def make_clients(region: str | None, endpoint_url: str | None, profile: str | No
     """
     from botocore.exceptions import NoRegionError
 
-    from opsctl.awsclient import aws_client
+    from opsctl.aws.client import aws_client
 
     def client(retries: int) -> ECSClient:
         made: ECSClient = aws_client(
-            "ecs", region=region, endpoint_url=endpoint_url, profile=profile, retries=retries,
-            connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
-        )  # fmt: skip
+            "ecs",
+            region=region,
+            endpoint_url=endpoint_url,
+            profile=profile,
+            retries=retries,
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
+        )
         return made
 
     try:

@@ -23,10 +23,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from opsctl.durations import format_duration
 from opsctl.platforms.base import Release, RolloutOptions, RolloutResult, RolloutStatus
 from opsctl.platforms.ecs_taskdef import td_id
-from opsctl.redact import Redactor
+from opsctl.values.durations import format_duration
+from opsctl.values.redact import Redactor
 
 PLACEMENT_FAILURE = "unable to place a task"
 MAX_POLL_DELAY = 30.0

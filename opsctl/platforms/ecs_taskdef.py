@@ -15,7 +15,7 @@ from typing import Any
 
 from opsctl.errors import BadInput
 from opsctl.platforms.base import Release
-from opsctl.redact import MASK, Redactor
+from opsctl.values.redact import MASK, Redactor
 
 TaskDef = dict[str, Any]
 

@@ -39,7 +39,7 @@ from opsctl.platforms.fly_machines import (
     with_image,
 )
 from opsctl.platforms.fly_rollout import Rollout
-from opsctl.redact import Redactor
+from opsctl.values.redact import Redactor
 
 STRATEGIES = ("rolling", "canary", "immediate")
 

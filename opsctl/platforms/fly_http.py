@@ -27,8 +27,8 @@ from typing import Any
 import httpx
 
 from opsctl.errors import BadInput, OpsctlError, RunFailed
-from opsctl.httpretry import parse_retry_after
-from opsctl.redact import Redactor
+from opsctl.net.retry import parse_retry_after
+from opsctl.values.redact import Redactor
 
 # The wait endpoint holds a request for up to this many seconds (server side).
 MAX_WAIT_SECONDS = 60

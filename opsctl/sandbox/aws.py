@@ -24,9 +24,17 @@ REGION = "eu-west-1"
 FAKE_CREDENTIAL = "opsctl-sandbox-fake-key"  # moto takes any; a distinctive value is masked, not a common word
 INSTALL_HINT = "opsctl demo needs moto, the sandbox extra: pip install 'opsctl[sandbox]'"
 # Variables that could send a request to a real account, another profile or another endpoint.
-_CLEARED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN",
-            "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CA_BUNDLE")  # fmt: skip
+_CLEARED = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CA_BUNDLE",
+)
 
 
 def require_moto() -> None:
@@ -122,8 +130,15 @@ class EcsService:
 
     def platform_config(self, **extra: Any) -> dict[str, Any]:
         """The ``platform:`` mapping of an opsctl.yaml environment for this service."""
-        return {"kind": "ecs", "region": self.region, "cluster": self.cluster, "service": self.service,
-                "container": self.container, "endpoint_url": self.endpoint_url, **extra}  # fmt: skip
+        return {
+            "kind": "ecs",
+            "region": self.region,
+            "cluster": self.cluster,
+            "service": self.service,
+            "container": self.container,
+            "endpoint_url": self.endpoint_url,
+            **extra,
+        }
 
 
 def ecs_client(endpoint_url: str) -> Any:
@@ -133,23 +148,41 @@ def ecs_client(endpoint_url: str) -> Any:
 
     config = Config(connect_timeout=2, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
     make: Any = boto3.client  # the stubs type one overload per service name
-    return make("ecs", region_name=REGION, endpoint_url=endpoint_url, aws_access_key_id=FAKE_CREDENTIAL,
-                aws_secret_access_key=FAKE_CREDENTIAL, config=config)  # fmt: skip
+    return make(
+        "ecs",
+        region_name=REGION,
+        endpoint_url=endpoint_url,
+        aws_access_key_id=FAKE_CREDENTIAL,
+        aws_secret_access_key=FAKE_CREDENTIAL,
+        config=config,
+    )
 
 
 def create_ecs_service(
-    endpoint_url: str, *, image: str, cluster: str = "hvb-staging", service: str = "hotel-voice-bot",
-    family: str = "hvb", container: str = "bot",
-) -> EcsService:  # fmt: skip
+    endpoint_url: str,
+    *,
+    image: str,
+    cluster: str = "hvb-staging",
+    service: str = "hotel-voice-bot",
+    family: str = "hvb",
+    container: str = "bot",
+) -> EcsService:
     """A cluster, a task definition (revision 1 runs ``image``) and a service with one running task."""
     client = ecs_client(endpoint_url)
     try:
         client.create_cluster(clusterName=cluster)
         definition = client.register_task_definition(
             family=family,
-            containerDefinitions=[{"name": container, "image": image, "memory": 256, "essential": True,
-                                   "environment": [{"name": "LOG_LEVEL", "value": "info"}]}],
-        )  # fmt: skip
+            containerDefinitions=[
+                {
+                    "name": container,
+                    "image": image,
+                    "memory": 256,
+                    "essential": True,
+                    "environment": [{"name": "LOG_LEVEL", "value": "info"}],
+                }
+            ],
+        )
         arn = definition["taskDefinition"]["taskDefinitionArn"]
         client.create_service(cluster=cluster, serviceName=service, taskDefinition=arn, desiredCount=1)
     finally:

@@ -287,8 +287,10 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             lowered = text.lower()
             intent = "booking" if ("book" in lowered or "room" in lowered) else "greeting"
-            reply = {"booking": "I can help you book a room. For which dates?",
-                     "greeting": "Hello! How can I help with your stay?"}[intent]  # fmt: skip
+            reply = {
+                "booking": "I can help you book a room. For which dates?",
+                "greeting": "Hello! How can I help with your stay?",
+            }[intent]
             self._json(200, {"reply": reply, "intent": intent, "conversation_id": f"c-{number}"})
 
     def _json(self, status: int, data: dict[str, Any], headers: dict[str, str] | None = None) -> None:
@@ -327,11 +329,15 @@ def _dependencies(b: Behaviour) -> dict[str, Any]:
 
 
 def _metrics(bot: BotServer, b: Behaviour, version: str) -> str:
-    lines = ["# HELP http_requests_total Requests answered, by path and status.",
-             "# TYPE http_requests_total counter"]  # fmt: skip
+    lines = ["# HELP http_requests_total Requests answered, by path and status.", "# TYPE http_requests_total counter"]
     for (path, status), count in sorted(bot.answered.items()):
         lines.append(f'http_requests_total{{path="{path}",status="{status}"}} {count}')
-    lines += ["# TYPE hvb_db_pool_in_use gauge", f"hvb_db_pool_in_use {b.pool_in_use}",
-              "# TYPE hvb_db_pool_size gauge", f"hvb_db_pool_size {b.pool_size}",
-              "# TYPE hvb_build_info gauge", f'hvb_build_info{{version="{version}"}} 1']  # fmt: skip
+    lines += [
+        "# TYPE hvb_db_pool_in_use gauge",
+        f"hvb_db_pool_in_use {b.pool_in_use}",
+        "# TYPE hvb_db_pool_size gauge",
+        f"hvb_db_pool_size {b.pool_size}",
+        "# TYPE hvb_build_info gauge",
+        f'hvb_build_info{{version="{version}"}} 1',
+    ]
     return "\n".join(lines) + "\n"

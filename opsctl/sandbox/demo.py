@@ -55,9 +55,15 @@ class Verdict:
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"step": self.step.key, "title": self.step.title, "command": self.step.command,
-                "expected": self.step.expect, "got": self.got, "ok": self.ok,
-                "seconds": round(self.seconds, 2)}  # fmt: skip
+        return {
+            "step": self.step.key,
+            "title": self.step.title,
+            "command": self.step.command,
+            "expected": self.step.expect,
+            "got": self.got,
+            "ok": self.ok,
+            "seconds": round(self.seconds, 2),
+        }
 
 
 @dataclass(frozen=True)
@@ -119,11 +125,13 @@ def write_project(root: Path, service: EcsService, bot_url: str) -> Path:
     config = {
         "service": "hotel-voice-bot",
         "state_dir": ".opsctl",
-        "environments": {ENV: {
-            "platform": service.platform_config(poll_interval="0.2s"),
-            "health": {"base_url": bot_url, "timeout": "2s", "synthetic": SYNTHETIC},
-        }},
-    }  # fmt: skip
+        "environments": {
+            ENV: {
+                "platform": service.platform_config(poll_interval="0.2s"),
+                "health": {"base_url": bot_url, "timeout": "2s", "synthetic": SYNTHETIC},
+            }
+        },
+    }
     path = root / "opsctl.yaml"
     header = "# The opsctl demo sandbox: ECS on moto and the demo bot, both on 127.0.0.1.\n"
     path.write_text(header + yaml.safe_dump(config, sort_keys=False))
@@ -169,25 +177,42 @@ def demo_steps(sandbox: Sandbox, *, report: bool = True) -> list[DemoStep]:
     def deploy(image: str) -> tuple[str, ...]:
         return ("deploy", ENV, "--image", image, "--timeout", "30s", *confirms)
 
-    last = (DemoStep("report", "Report: deployment KPIs from the audit log", ("report",), "exit 0") if report
-            else DemoStep("report", "Releases (newest first)", ("releases", ENV), "exit 0"))  # fmt: skip
+    last = (
+        DemoStep("report", "Report: deployment KPIs from the audit log", ("report",), "exit 0")
+        if report
+        else DemoStep("report", "Releases (newest first)", ("releases", ENV), "exit 0")
+    )
     return [
-        DemoStep("pre-deploy", "Pre-deploy gates (a person's items confirmed with --confirm)",
-                 ("checklist", "run", "pre-deploy", "--env", ENV, *confirms), "passed (exit 0)"),
-        DemoStep("good-deploy", f"A good deploy: {GOOD_IMAGE}", deploy(GOOD_IMAGE),
-                 f"succeeded and verified, {GOOD_IMAGE} running (exit 0)", changes=True),
-        DemoStep("bad-deploy", f"A bad deploy: {BAD_IMAGE} fails verification and rolls back", deploy(BAD_IMAGE),
-                 f"rolled back automatically, {GOOD_IMAGE} running again (exit 1)", changes=True),
+        DemoStep(
+            "pre-deploy",
+            "Pre-deploy gates (a person's items confirmed with --confirm)",
+            ("checklist", "run", "pre-deploy", "--env", ENV, *confirms),
+            "passed (exit 0)",
+        ),
+        DemoStep(
+            "good-deploy",
+            f"A good deploy: {GOOD_IMAGE}",
+            deploy(GOOD_IMAGE),
+            f"succeeded and verified, {GOOD_IMAGE} running (exit 0)",
+            changes=True,
+        ),
+        DemoStep(
+            "bad-deploy",
+            f"A bad deploy: {BAD_IMAGE} fails verification and rolls back",
+            deploy(BAD_IMAGE),
+            f"rolled back automatically, {GOOD_IMAGE} running again (exit 1)",
+            changes=True,
+        ),
         DemoStep("status", "Status of staging", ("status", ENV), "exit 0"),
         DemoStep("audit", "Audit log: verify the hash chain", ("audit", "verify"), "intact (exit 0)"),
         last,
-    ]  # fmt: skip
+    ]
 
 
 def judge(sandbox: Sandbox, step: DemoStep, exit_code: int, seconds: float = 0.0) -> Verdict:
     """Whether ``step`` gave its expected verdict, checked from the exit code, the audit log and ECS."""
-    from opsctl.audit import AuditLog
-    from opsctl.history import load_runs
+    from opsctl.audit.log import AuditLog
+    from opsctl.audit.query import load_runs
 
     got = f"exit {exit_code}"
     if step.key in ("good-deploy", "bad-deploy"):

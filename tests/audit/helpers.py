@@ -5,12 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from opsctl.audit import AuditLog
+from opsctl.audit.log import AuditLog
 
 
 def event(n: int, **extra: Any) -> dict[str, Any]:
-    return {"run": "r20261127-100000-abcdef", "runbook": "deploy", "env": "staging", "actor": "a@example.com",
-            "step": f"step-{n}", "status": "passed", **extra}  # fmt: skip
+    return {
+        "run": "r20261127-100000-abcdef",
+        "runbook": "deploy",
+        "env": "staging",
+        "actor": "a@example.com",
+        "step": f"step-{n}",
+        "status": "passed",
+        **extra,
+    }
 
 
 def make_log(path: Path, count: int) -> AuditLog:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from opsctl.audit import AuditLog
+from opsctl.audit.log import AuditLog
 from tests.audit.helpers import event, lines_of, write_lines
 from tests.core.clirunner import opsctl
 from tests.core.util import builtins, checklist, command_item, py, write_checklist
@@ -108,10 +108,14 @@ def test_verify_json(log_path: Path) -> None:
     result = opsctl("--json", "audit", "verify")
     assert result.code == 1
     assert json.loads(result.out) == {
-        "ok": False, "events": 0, "bad_line": 1,
+        "ok": False,
+        "events": 0,
+        "bad_line": 1,
         "reason": "does not start the chain (lines were removed from the start of the log)",
-        "truncated_tail": False, "head": "0" * 64, "path": str(log_path),
-    }  # fmt: skip
+        "truncated_tail": False,
+        "head": "0" * 64,
+        "path": str(log_path),
+    }
 
 
 def test_torn_tail_then_the_next_run_recovers(project: Path, log_path: Path) -> None:
@@ -139,12 +143,24 @@ def test_torn_tail_then_the_next_run_recovers(project: Path, log_path: Path) -> 
 @pytest.fixture
 def history(log_path: Path) -> None:
     """Three runs: 10 days ago on staging, 2 hours ago on production, 1 minute ago on staging."""
-    for age, run, env in ((timedelta(days=10), "r-old", "staging"), (timedelta(hours=2), "r-prod", "production"),
-                          (timedelta(minutes=1), "r-new", "staging")):  # fmt: skip
+    for age, run, env in (
+        (timedelta(days=10), "r-old", "staging"),
+        (timedelta(hours=2), "r-prod", "production"),
+        (timedelta(minutes=1), "r-new", "staging"),
+    ):
         log = AuditLog(log_path, clock=clock_at(FIXED_NOW - age))
         log.append({"run": run, "runbook": "deploy", "env": env, "actor": "a", "step": "run", "status": "started"})
-        log.append({"run": run, "runbook": "deploy", "env": env, "actor": "a", "step": "run", "status": "passed",
-                    "summary": f"{run} done"})  # fmt: skip
+        log.append(
+            {
+                "run": run,
+                "runbook": "deploy",
+                "env": env,
+                "actor": "a",
+                "step": "run",
+                "status": "passed",
+                "summary": f"{run} done",
+            }
+        )
 
 
 def shown_runs(*args: str) -> list[str]:
@@ -192,14 +208,19 @@ def test_secrets_from_env_vars_never_reach_the_log_or_the_terminal(
     (project / "opsctl.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     monkeypatch.setenv("HVB_TEST_HOOK", SECRET)
     monkeypatch.setenv("HVB_TEST_HEADER", HEADER_SECRET)
-    leak = py("import os, sys; print('hook', os.environ['HVB_TEST_HOOK']); print('key', os.environ['HVB_TEST_HEADER']);"
-              " sys.exit(1)")  # fmt: skip
+    leak = py(
+        "import os, sys; print('hook', os.environ['HVB_TEST_HOOK']); print('key', os.environ['HVB_TEST_HEADER']);"
+        " sys.exit(1)"
+    )
     write_checklist(project, "leaky", checklist(command_item("leak", leak), title="Leaky"))
 
     outputs = []
-    for args in (("checklist", "run", "leaky", "--env", "staging", "--set", f"token={SECRET}"),
-                 ("--json", "checklist", "run", "leaky", "--env", "staging"),
-                 ("audit", "show"), ("--json", "audit", "show")):  # fmt: skip
+    for args in (
+        ("checklist", "run", "leaky", "--env", "staging", "--set", f"token={SECRET}"),
+        ("--json", "checklist", "run", "leaky", "--env", "staging"),
+        ("audit", "show"),
+        ("--json", "audit", "show"),
+    ):
         result = opsctl(*args)
         outputs.append(result.out + result.err)
         assert result.code in (0, 1)

@@ -7,7 +7,7 @@ import json
 import multiprocessing
 from pathlib import Path
 
-from opsctl.audit import AuditLog
+from opsctl.audit.log import AuditLog
 
 WRITERS = 4
 EVENTS = 50
@@ -17,8 +17,17 @@ def _writer(path: str, writer: int, start: multiprocessing.synchronize.Barrier) 
     log = AuditLog(Path(path))
     start.wait(30)  # all writers begin together, so that they contend for the lock
     for n in range(EVENTS):
-        log.append({"run": f"w{writer}", "runbook": "load", "env": "staging", "actor": "t", "step": f"e{n}",
-                    "status": "passed", "summary": "x" * (n * 37 % 400)})  # fmt: skip
+        log.append(
+            {
+                "run": f"w{writer}",
+                "runbook": "load",
+                "env": "staging",
+                "actor": "t",
+                "step": f"e{n}",
+                "status": "passed",
+                "summary": "x" * (n * 37 % 400),
+            }
+        )
 
 
 def test_concurrent_appends_from_several_processes_keep_the_chain(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from opsctl.audit import GENESIS, RECOVER_STEP, AuditLog, Journal, encode_event
-from opsctl.redact import Redactor
+from opsctl.audit.log import GENESIS, RECOVER_STEP, AuditLog, Journal, encode_event
+from opsctl.values.redact import Redactor
 from tests.audit.helpers import event, lines_of, make_log, write_lines
 
 TORN = "truncated tail left by a crash (the last write did not finish); the next opsctl run records a recovery event"
@@ -91,9 +91,15 @@ def test_journal_stamps_every_event(path: Path) -> None:
     journal = Journal(AuditLog(path), "r1", "deploy", None, "alice", {"image": "hvb:1.8.0"})
     written = journal.event("pre-deploy", "started", title="Pre-deploy")
     assert {k: written[k] for k in ("run", "runbook", "env", "actor", "step", "status", "image", "title")} == {
-        "run": "r1", "runbook": "deploy", "env": "-", "actor": "alice", "step": "pre-deploy",
-        "status": "started", "image": "hvb:1.8.0", "title": "Pre-deploy",
-    }  # fmt: skip
+        "run": "r1",
+        "runbook": "deploy",
+        "env": "-",
+        "actor": "alice",
+        "step": "pre-deploy",
+        "status": "started",
+        "image": "hvb:1.8.0",
+        "title": "Pre-deploy",
+    }
 
 
 def test_events_skip_damaged_lines(path: Path) -> None:

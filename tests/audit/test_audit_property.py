@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from opsctl.audit import AuditLog
+from opsctl.audit.log import AuditLog
 
 texts = st.text(max_size=30)
 values = st.recursive(
@@ -47,8 +47,12 @@ def test_any_event_list_verifies_and_reads_back(items: list[dict[str, Any]]) -> 
 
 
 # No shrinking: each example already tries every byte of a line, and the failure names the bytes.
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-          phases=[Phase.explicit, Phase.reuse, Phase.generate])  # fmt: skip
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
 @given(items=events, data=st.data())
 def test_every_single_byte_change_of_a_line_is_detected(items: list[dict[str, Any]], data: st.DataObject) -> None:
     with tempfile.TemporaryDirectory() as folder:

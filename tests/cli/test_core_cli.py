@@ -39,8 +39,9 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, builtins: Path) -
 def project(tmp_path: Path) -> Path:
     """A valid opsctl.yaml and one passing checklist, `smoke`."""
     (tmp_path / "opsctl.yaml").write_text(yaml.safe_dump(base_config(), sort_keys=False))
-    write_checklist(tmp_path, "smoke", checklist(command_item("ok", py("print('fine')"), title="All fine"),
-                                                 title="Smoke"))  # fmt: skip
+    write_checklist(
+        tmp_path, "smoke", checklist(command_item("ok", py("print('fine')"), title="All fine"), title="Smoke")
+    )
     return tmp_path
 
 
@@ -76,8 +77,10 @@ def test_no_color_env_and_flag(project: Path) -> None:
     coloured = opsctl("audit", "verify", env={"FORCE_COLOR": "1"})
     assert "\x1b[32m" in coloured.out  # the green tick, when colour is allowed
 
-    for result in (opsctl("audit", "verify", env={"FORCE_COLOR": "1", "NO_COLOR": "1"}),
-                   opsctl("--no-color", "audit", "verify", env={"FORCE_COLOR": "1"})):  # fmt: skip
+    for result in (
+        opsctl("audit", "verify", env={"FORCE_COLOR": "1", "NO_COLOR": "1"}),
+        opsctl("--no-color", "audit", "verify", env={"FORCE_COLOR": "1"}),
+    ):
         assert result.code == 0
         assert not re.search(r"\x1b\[[0-9;]*3[0-9]m", result.out), result.out
         assert "audit log intact" in result.out
@@ -106,8 +109,9 @@ def test_config_check_json(project: Path) -> None:
     ]
 
 
-def test_config_check_with_config_option_from_another_folder(project: Path, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_config_check_with_config_option_from_another_folder(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
     assert opsctl("--config", "../opsctl.yaml", "config", "check").code == 0
@@ -144,8 +148,9 @@ def test_checklist_list(project: Path, builtins: Path) -> None:
     assert result.code == 0
     rows = json.loads(result.out)
     assert [(r["name"], r["origin"], r["title"], r["items"]) for r in rows] == [
-        ("post-deploy", "built-in", "Post", 1), ("smoke", "project", "Smoke", 1),
-    ]  # fmt: skip
+        ("post-deploy", "built-in", "Post", 1),
+        ("smoke", "project", "Smoke", 1),
+    ]
 
     plain = opsctl("checklist", "list")
     assert re.search(r"smoke\s+│\s+Smoke\s+│\s+1\s+│\s+project", plain.out)
@@ -189,20 +194,29 @@ def test_checklist_run_json_is_one_event_per_line(project: Path) -> None:
 
 
 def test_blocking_failure_exits_1(project: Path) -> None:
-    write_checklist(project, "gate", checklist(command_item("tests", py("import sys; print('2 failed'); sys.exit(1)")),
-                                               command_item("ok", py("pass")), title="Gate"))  # fmt: skip
+    write_checklist(
+        project,
+        "gate",
+        checklist(
+            command_item("tests", py("import sys; print('2 failed'); sys.exit(1)")),
+            command_item("ok", py("pass")),
+            title="Gate",
+        ),
+    )
     result = opsctl("checklist", "run", "gate")
     assert result.code == 1
     assert result.err == ""
     assert "FAIL  tests  exit 1 (expected 0): " in result.out
     assert result.out.splitlines()[-2:] == [
-        "Gate: failed (1 passed, 1 failed)", "blocking failures: tests; fix them and run again",
-    ]  # fmt: skip
+        "Gate: failed (1 passed, 1 failed)",
+        "blocking failures: tests; fix them and run again",
+    ]
 
 
 def test_non_blocking_failure_warns_and_exits_0(project: Path) -> None:
-    write_checklist(project, "gate", checklist(command_item("lint", py("raise SystemExit(2)"), blocking=False),
-                                               title="Gate"))  # fmt: skip
+    write_checklist(
+        project, "gate", checklist(command_item("lint", py("raise SystemExit(2)"), blocking=False), title="Gate")
+    )
     result = opsctl("checklist", "run", "gate")
     assert result.code == 0
     assert re.search(r"^FAIL  lint  exit 2 \(expected 0\): .+ \[non-blocking\]$", result.out, re.M)
@@ -210,14 +224,17 @@ def test_non_blocking_failure_warns_and_exits_0(project: Path) -> None:
 
 
 def test_manual_item_without_a_terminal_exits_1_naming_confirm(project: Path) -> None:
-    write_checklist(project, "gate", checklist({"id": "code-review", "title": "Code reviewed", "uses": "manual"},
-                                               title="Gate"))  # fmt: skip
+    write_checklist(
+        project, "gate", checklist({"id": "code-review", "title": "Code reviewed", "uses": "manual"}, title="Gate")
+    )
     result = opsctl("checklist", "run", "gate")
     assert result.code == 1
     assert re.search(
         r"^FAIL  code-review  needs a person to confirm: run in a terminal, or pass --confirm code-review "
-        r"once it is done \(\d+ms\)$", result.out, re.M,
-    )  # fmt: skip
+        r"once it is done \(\d+ms\)$",
+        result.out,
+        re.M,
+    )
 
     confirmed = opsctl("checklist", "run", "gate", "--confirm", "code-review")
     assert confirmed.code == 0
@@ -248,13 +265,18 @@ def test_a_person_answers_at_the_terminal(project: Path, answers: str, code: int
 
 def test_dry_run_and_set(project: Path) -> None:
     marker = project / "deployed"
-    write_checklist(project, "gate", checklist(
-        command_item("say", ["echo", "{{ params.image }} to {{ env.name }}"]),
-        command_item("deploy", py("import pathlib, sys; pathlib.Path(sys.argv[1]).touch()", str(marker)), mutates=True),
-        title="Gate",
-    ))  # fmt: skip
-    result = opsctl("--json", "checklist", "run", "gate", "--env", "staging", "--dry-run",
-                    "--set", "image=hvb:1.8.0")  # fmt: skip
+    write_checklist(
+        project,
+        "gate",
+        checklist(
+            command_item("say", ["echo", "{{ params.image }} to {{ env.name }}"]),
+            command_item(
+                "deploy", py("import pathlib, sys; pathlib.Path(sys.argv[1]).touch()", str(marker)), mutates=True
+            ),
+            title="Gate",
+        ),
+    )
+    result = opsctl("--json", "checklist", "run", "gate", "--env", "staging", "--dry-run", "--set", "image=hvb:1.8.0")
     assert result.code == 0
     finished = json.loads(result.out.splitlines()[-1])
     assert [(i["id"], i["status"]) for i in finished["items"]] == [("say", "passed"), ("deploy", "skipped")]
@@ -280,82 +302,198 @@ MANUAL_B = "  - {id: b, title: B, uses: manual}\n"
 FREEZE = "    freeze:\n      - {{from: '{start}', to: '{end}'}}\n"
 
 BAD_INPUT: list[tuple[str, dict[str, str], tuple[str, ...], str]] = [
-    ("kind", {"opsctl.yaml": "service: hvb\nenvironments:\n  staging:\n    platform:\n      kind: ecz\n"},
-     CONFIG_CHECK, "opsctl.yaml:5: environments -> staging -> platform -> kind: expected 'ecs' or 'fly'"),
-    ("missing-key", {"opsctl.yaml": ENV.replace("kind: fly, app: a", "kind: ecs, cluster: c, service: s")},
-     CONFIG_CHECK, "opsctl.yaml:4: environments -> staging -> platform -> container: required key is missing"),
-    ("unknown-key", {"opsctl.yaml": ENV + "    colour: red\n"}, CONFIG_CHECK,
-     "opsctl.yaml:5: environments -> staging -> colour: unknown key; check the spelling (see `opsctl config schema`)"),
-    ("duration", {"opsctl.yaml": ENV + "slo: {error_window: soon}\n"}, CONFIG_CHECK,
-     "opsctl.yaml:5: slo -> error_window: must be a duration like 30s or 5m"),
-    ("inline-secret", {"opsctl.yaml": ENV + "notify:\n  slack: {webhook: 'https://hooks.slack.com/services/T/B/x'}\n"},
-     CONFIG_CHECK, "opsctl.yaml:6: notify -> slack -> webhook: looks like an inline secret; put the value in an "
-                   "environment variable and name it with webhook_env"),
-    ("url-password", {"opsctl.yaml": ENV + "    health: {base_url: 'https://u:pw@h.example.com'}\n"}, CONFIG_CHECK,
-     "opsctl.yaml:5: environments -> staging -> health -> base_url: URL carries a password; pass credentials "
-     "through an environment variable"),
-    ("freeze", {"opsctl.yaml": ENV + FREEZE.format(start="2026-12-27T00:00:00Z", end="2026-12-24T00:00:00Z")},
-     CONFIG_CHECK, "opsctl.yaml:6: environments -> staging -> freeze -> 0: 'to' must be after 'from'"),
-    ("freeze-zone", {"opsctl.yaml": ENV + FREEZE.format(start="2026-12-24T00:00:00Z", end="2026-12-27T00:00:00")},
-     CONFIG_CHECK, "opsctl.yaml:6: environments -> staging -> freeze -> 0: give times with a zone, like "
-                   "2026-12-24T00:00:00Z"),
-    ("unknown-env", {"opsctl.yaml": GOOD, "checklists/gate.yaml": ITEM + "    with: {argv: ['true']}\n"},
-     ("checklist", "run", "gate", "--env", "prod"),
-     "unknown environment 'prod' (defined in opsctl.yaml: staging, production)"),
-    ("no-config", {}, CONFIG_CHECK,
-     "no opsctl.yaml in {tmp} or its parents; create one (see README) or pass --config PATH"),
-    ("config-option-missing", {}, ("--config", "nope.yaml", "config", "check"),
-     "nope.yaml: config file not found (from --config)"),
-    ("yaml-malformed", {"opsctl.yaml": "service: hvb\nenvironments:\n  staging: [a, b\n  prod: 1\n"}, CONFIG_CHECK,
-     "opsctl.yaml:4: invalid YAML: did not find expected ',' or ']'"),
+    (
+        "kind",
+        {"opsctl.yaml": "service: hvb\nenvironments:\n  staging:\n    platform:\n      kind: ecz\n"},
+        CONFIG_CHECK,
+        "opsctl.yaml:5: environments -> staging -> platform -> kind: expected 'ecs' or 'fly'",
+    ),
+    (
+        "missing-key",
+        {"opsctl.yaml": ENV.replace("kind: fly, app: a", "kind: ecs, cluster: c, service: s")},
+        CONFIG_CHECK,
+        "opsctl.yaml:4: environments -> staging -> platform -> container: required key is missing",
+    ),
+    (
+        "unknown-key",
+        {"opsctl.yaml": ENV + "    colour: red\n"},
+        CONFIG_CHECK,
+        "opsctl.yaml:5: environments -> staging -> colour: unknown key; check the spelling (see `opsctl config schema`)",  # noqa: E501
+    ),
+    (
+        "duration",
+        {"opsctl.yaml": ENV + "slo: {error_window: soon}\n"},
+        CONFIG_CHECK,
+        "opsctl.yaml:5: slo -> error_window: must be a duration like 30s or 5m",
+    ),
+    (
+        "inline-secret",
+        {"opsctl.yaml": ENV + "notify:\n  slack: {webhook: 'https://hooks.slack.com/services/T/B/x'}\n"},
+        CONFIG_CHECK,
+        "opsctl.yaml:6: notify -> slack -> webhook: looks like an inline secret; put the value in an "
+        "environment variable and name it with webhook_env",
+    ),
+    (
+        "url-password",
+        {"opsctl.yaml": ENV + "    health: {base_url: 'https://u:pw@h.example.com'}\n"},
+        CONFIG_CHECK,
+        "opsctl.yaml:5: environments -> staging -> health -> base_url: URL carries a password; pass credentials "
+        "through an environment variable",
+    ),
+    (
+        "freeze",
+        {"opsctl.yaml": ENV + FREEZE.format(start="2026-12-27T00:00:00Z", end="2026-12-24T00:00:00Z")},
+        CONFIG_CHECK,
+        "opsctl.yaml:6: environments -> staging -> freeze -> 0: 'to' must be after 'from'",
+    ),
+    (
+        "freeze-zone",
+        {"opsctl.yaml": ENV + FREEZE.format(start="2026-12-24T00:00:00Z", end="2026-12-27T00:00:00")},
+        CONFIG_CHECK,
+        "opsctl.yaml:6: environments -> staging -> freeze -> 0: give times with a zone, like 2026-12-24T00:00:00Z",
+    ),
+    (
+        "unknown-env",
+        {"opsctl.yaml": GOOD, "checklists/gate.yaml": ITEM + "    with: {argv: ['true']}\n"},
+        ("checklist", "run", "gate", "--env", "prod"),
+        "unknown environment 'prod' (defined in opsctl.yaml: staging, production)",
+    ),
+    (
+        "no-config",
+        {},
+        CONFIG_CHECK,
+        "no opsctl.yaml in {tmp} or its parents; create one (see README) or pass --config PATH",
+    ),
+    (
+        "config-option-missing",
+        {},
+        ("--config", "nope.yaml", "config", "check"),
+        "nope.yaml: config file not found (from --config)",
+    ),
+    (
+        "yaml-malformed",
+        {"opsctl.yaml": "service: hvb\nenvironments:\n  staging: [a, b\n  prod: 1\n"},
+        CONFIG_CHECK,
+        "opsctl.yaml:4: invalid YAML: did not find expected ',' or ']'",
+    ),
     ("yaml-empty", {"opsctl.yaml": ""}, CONFIG_CHECK, "opsctl.yaml: file is empty; expected a YAML mapping"),
-    ("yaml-comments", {"opsctl.yaml": "# service: hvb\n"}, CONFIG_CHECK,
-     "opsctl.yaml: file is empty; expected a YAML mapping"),
-    ("yaml-list", {"opsctl.yaml": "- service\n"}, CONFIG_CHECK,
-     "opsctl.yaml:1: the top level is a list; expected a mapping of keys"),
-    ("yaml-string", {"opsctl.yaml": "hotel-voice-bot\n"}, CONFIG_CHECK,
-     "opsctl.yaml:1: the top level is a single value; expected a mapping of keys"),
-    ("yaml-duplicate", {"opsctl.yaml": ENV + "service: other\n"}, CONFIG_CHECK,
-     "opsctl.yaml:5: service: duplicate key (first at line 1)"),
-    ("unknown-action", _checklist("title: T\nitems:\n  - id: a\n    title: A\n    uses: nope.x\n"), RUN_GATE,
-     "checklists/gate.yaml:5: items -> 0 -> uses: unknown action 'nope.x' (known: {actions})"),
-    ("missing-with", _checklist(ITEM), RUN_GATE,
-     "checklists/gate.yaml:3: items -> 0 -> with: missing required key 'argv' for command"),
-    ("unknown-with", _checklist(ITEM + "    with: {argv: ['true'], shell: true}\n"), RUN_GATE,
-     "checklists/gate.yaml:6: items -> 0 -> with -> shell: unknown key for command "
-     "(known: argv, timeout, cwd, env, tail, exit_code)"),
-    ("duplicate-id", _checklist(TRUE + "  - {id: a, title: B, uses: manual}\n"), RUN_GATE,
-     "checklists/gate.yaml:7: items -> 1 -> id: duplicate id 'a' (also item 1)"),
-    ("needs-unknown", _checklist(TRUE + "    needs: [build]\n"), RUN_GATE,
-     "checklists/gate.yaml:7: items -> 0 -> needs: no item with id 'build' in this checklist"),
-    ("needs-later", _checklist(TRUE + "    needs: [b]\n" + MANUAL_B),
-     RUN_GATE, "checklists/gate.yaml:7: items -> 0 -> needs: 'b' must come before 'a'"),
-    ("template-undefined", _checklist(ITEM + "    with:\n      argv: ['echo', '{{ relase.image }}']\n"), RUN_GATE,
-     "checklists/gate.yaml:6: items -> 0 -> with: template error: 'relase' is undefined"),
-    ("sandbox", _checklist(ITEM + "    with:\n      argv: ['echo', \"{{ ''.__class__.__mro__ }}\"]\n"), RUN_GATE,
-     "checklists/gate.yaml:6: items -> 0 -> with: template refused by the sandbox: "
-     "access to attribute '__class__' of 'str' object is unsafe."),
-    ("unknown-checklist", {"opsctl.yaml": GOOD, "checklists/smoke.yaml": ITEM + "    with: {argv: ['true']}\n"},
-     ("checklist", "run", "pre-deploy"), "no checklist named 'pre-deploy' (available: smoke)"),
-    ("bad-checklist-name", {"opsctl.yaml": GOOD}, ("checklist", "show", "../x"),
-     "'../x' is not a checklist name (use letters, digits and dashes, like pre-deploy)"),
-    ("bad-set", {"opsctl.yaml": GOOD, "checklists/gate.yaml": ITEM + "    with: {argv: ['true']}\n"},
-     ("checklist", "run", "gate", "--set", "image"), "--set takes key=value, got 'image'"),
-    ("bad-since", {"opsctl.yaml": GOOD}, ("audit", "show", "--since", "lately"),
-     "--since lately: must be a duration like 30s or 5m, 12h, 7d"),
+    (
+        "yaml-comments",
+        {"opsctl.yaml": "# service: hvb\n"},
+        CONFIG_CHECK,
+        "opsctl.yaml: file is empty; expected a YAML mapping",
+    ),
+    (
+        "yaml-list",
+        {"opsctl.yaml": "- service\n"},
+        CONFIG_CHECK,
+        "opsctl.yaml:1: the top level is a list; expected a mapping of keys",
+    ),
+    (
+        "yaml-string",
+        {"opsctl.yaml": "hotel-voice-bot\n"},
+        CONFIG_CHECK,
+        "opsctl.yaml:1: the top level is a single value; expected a mapping of keys",
+    ),
+    (
+        "yaml-duplicate",
+        {"opsctl.yaml": ENV + "service: other\n"},
+        CONFIG_CHECK,
+        "opsctl.yaml:5: service: duplicate key (first at line 1)",
+    ),
+    (
+        "unknown-action",
+        _checklist("title: T\nitems:\n  - id: a\n    title: A\n    uses: nope.x\n"),
+        RUN_GATE,
+        "checklists/gate.yaml:5: items -> 0 -> uses: unknown action 'nope.x' (known: {actions})",
+    ),
+    (
+        "missing-with",
+        _checklist(ITEM),
+        RUN_GATE,
+        "checklists/gate.yaml:3: items -> 0 -> with: missing required key 'argv' for command",
+    ),
+    (
+        "unknown-with",
+        _checklist(ITEM + "    with: {argv: ['true'], shell: true}\n"),
+        RUN_GATE,
+        "checklists/gate.yaml:6: items -> 0 -> with -> shell: unknown key for command "
+        "(known: argv, timeout, cwd, env, tail, exit_code)",
+    ),
+    (
+        "duplicate-id",
+        _checklist(TRUE + "  - {id: a, title: B, uses: manual}\n"),
+        RUN_GATE,
+        "checklists/gate.yaml:7: items -> 1 -> id: duplicate id 'a' (also item 1)",
+    ),
+    (
+        "needs-unknown",
+        _checklist(TRUE + "    needs: [build]\n"),
+        RUN_GATE,
+        "checklists/gate.yaml:7: items -> 0 -> needs: no item with id 'build' in this checklist",
+    ),
+    (
+        "needs-later",
+        _checklist(TRUE + "    needs: [b]\n" + MANUAL_B),
+        RUN_GATE,
+        "checklists/gate.yaml:7: items -> 0 -> needs: 'b' must come before 'a'",
+    ),
+    (
+        "template-undefined",
+        _checklist(ITEM + "    with:\n      argv: ['echo', '{{ relase.image }}']\n"),
+        RUN_GATE,
+        "checklists/gate.yaml:6: items -> 0 -> with: template error: 'relase' is undefined",
+    ),
+    (
+        "sandbox",
+        _checklist(ITEM + "    with:\n      argv: ['echo', \"{{ ''.__class__.__mro__ }}\"]\n"),
+        RUN_GATE,
+        "checklists/gate.yaml:6: items -> 0 -> with: template refused by the sandbox: "
+        "access to attribute '__class__' of 'str' object is unsafe.",
+    ),
+    (
+        "unknown-checklist",
+        {"opsctl.yaml": GOOD, "checklists/smoke.yaml": ITEM + "    with: {argv: ['true']}\n"},
+        ("checklist", "run", "pre-deploy"),
+        "no checklist named 'pre-deploy' (available: smoke)",
+    ),
+    (
+        "bad-checklist-name",
+        {"opsctl.yaml": GOOD},
+        ("checklist", "show", "../x"),
+        "'../x' is not a checklist name (use letters, digits and dashes, like pre-deploy)",
+    ),
+    (
+        "bad-set",
+        {"opsctl.yaml": GOOD, "checklists/gate.yaml": ITEM + "    with: {argv: ['true']}\n"},
+        ("checklist", "run", "gate", "--set", "image"),
+        "--set takes key=value, got 'image'",
+    ),
+    (
+        "bad-since",
+        {"opsctl.yaml": GOOD},
+        ("audit", "show", "--since", "lately"),
+        "--since lately: must be a duration like 30s or 5m, 12h, 7d",
+    ),
     ("unknown-command", {}, ("frobnicate",), "No such command 'frobnicate'. (see 'opsctl --help')"),
     ("unknown-option", {}, ("--bogus", "version"), "No such option: --bogus (see 'opsctl --help')"),
     ("missing-argument", {}, ("checklist", "run"), "Missing argument 'name'. (see 'opsctl checklist run --help')"),
-    ("bad-option-value", {"opsctl.yaml": GOOD}, ("audit", "show", "--limit", "0"),
-     "Invalid value for '--limit': Input should be greater than or equal to 1 (see 'opsctl audit show --help')"),
-]  # fmt: skip
+    (
+        "bad-option-value",
+        {"opsctl.yaml": GOOD},
+        ("audit", "show", "--limit", "0"),
+        "Invalid value for '--limit': Input should be greater than or equal to 1 (see 'opsctl audit show --help')",
+    ),
+]
 
 
-@pytest.mark.parametrize(("files", "argv", "message"), [case[1:] for case in BAD_INPUT],
-                         ids=[case[0] for case in BAD_INPUT])  # fmt: skip
-def test_bad_input_exits_2_with_one_error_line(tmp_path: Path, files: dict[str, str], argv: tuple[str, ...],
-                                               message: str) -> None:  # fmt: skip
-    from opsctl.actions.registry import all_actions
+@pytest.mark.parametrize(
+    ("files", "argv", "message"), [case[1:] for case in BAD_INPUT], ids=[case[0] for case in BAD_INPUT]
+)
+def test_bad_input_exits_2_with_one_error_line(
+    tmp_path: Path, files: dict[str, str], argv: tuple[str, ...], message: str
+) -> None:
+    from opsctl.engine.actions import all_actions
 
     for name, text in files.items():
         write_text(tmp_path / name, text)
@@ -381,16 +519,21 @@ def test_binary_and_non_utf8_config(tmp_path: Path) -> None:
     (tmp_path / "opsctl.yaml").write_bytes("service: Zürich\n".encode("latin-1"))
     result = opsctl("config", "check")
     assert (result.code, one_error(result)) == (
-        2, "error: opsctl.yaml: not UTF-8 text (bad byte at offset 10); save it as UTF-8"
-    )  # fmt: skip
+        2,
+        "error: opsctl.yaml: not UTF-8 text (bad byte at offset 10); save it as UTF-8",
+    )
 
 
 def test_bad_input_leaves_no_item_run(project: Path) -> None:
     marker = project / "ran"
-    write_checklist(project, "gate", checklist(
-        command_item("first", py("import pathlib, sys; pathlib.Path(sys.argv[1]).touch()", str(marker))),
-        command_item("second", ["echo", "{{ params.missing }}"]),
-    ))  # fmt: skip
+    write_checklist(
+        project,
+        "gate",
+        checklist(
+            command_item("first", py("import pathlib, sys; pathlib.Path(sys.argv[1]).touch()", str(marker))),
+            command_item("second", ["echo", "{{ params.missing }}"]),
+        ),
+    )
     result = opsctl("checklist", "run", "gate")
     assert result.code == 2
     lines = (project / "checklists" / "gate.yaml").read_text().splitlines()
@@ -414,8 +557,15 @@ def test_project_checklist_overrides_builtin_through_the_cli(project: Path, buil
 
 def run_process(args: list[str], cwd: Path, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if k not in ("OPSCTL_CONFIG", "NO_COLOR", "FORCE_COLOR")}
-    return subprocess.run([sys.executable, "-m", "opsctl", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env={**environ, "OPSCTL_ACTOR": ACTOR, **env}, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "opsctl", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**environ, "OPSCTL_ACTOR": ACTOR, **env},
+        check=False,
+    )
 
 
 def test_a_real_process_prints_one_line_and_no_traceback(tmp_path: Path) -> None:
@@ -444,8 +594,9 @@ except SystemExit as exc:
 heavy = sorted({m.split(".")[0] for m in sys.modules} & {"boto3", "botocore", "httpx", "git", "jinja2"})
 print("LOADED", code, ",".join(heavy))
 """
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                          check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
     assert "Commands:" in done.stdout  # the help was really printed
     assert done.stdout.splitlines()[-1] == "LOADED 0 "
 
@@ -462,8 +613,9 @@ try:
 except SystemExit as exc:
     print("EXIT", exc.code)
 """
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                          check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 0, done.stderr.splitlines()[-1:]
     assert done.stdout.splitlines() == [f"opsctl {__version__}", "EXIT 0"]
 
@@ -486,8 +638,9 @@ def test_ctrl_c_during_a_run_exits_130_promptly(tmp_path: Path) -> None:
     elapsed = time.monotonic() - started
 
     assert done.returncode == 130
-    assert re.fullmatch(r"error: interrupted; run r\d{8}-\d{6}-[0-9a-f]{6} is journaled in the audit log\n",
-                        done.stderr)  # fmt: skip
+    assert re.fullmatch(
+        r"error: interrupted; run r\d{8}-\d{6}-[0-9a-f]{6} is journaled in the audit log\n", done.stderr
+    )
     assert elapsed < 5, f"opsctl waited {elapsed:.1f}s for the interrupted command to finish"
     logged = [(e["step"], e["status"]) for e in map(json.loads, (tmp_path / ".opsctl/audit.jsonl").open())]
     assert ("run", "interrupted") in logged

@@ -18,13 +18,33 @@ def _events() -> list[tuple[str, dict[str, Any]]]:
     return [
         ("checklist.started", {"checklist": "smoke", "title": "Smoke", "items": items}),
         ("item.started", {"id": "review", "title": "Code reviewed", "uses": "manual"}),
-        ("item.finished", {"id": "review", "title": "Code reviewed", "uses": "manual", "status": "passed",
-                           "summary": "confirmed by me", "blocking": True, **done}),
+        (
+            "item.finished",
+            {
+                "id": "review",
+                "title": "Code reviewed",
+                "uses": "manual",
+                "status": "passed",
+                "summary": "confirmed by me",
+                "blocking": True,
+                **done,
+            },
+        ),
         ("item.started", {"id": "web", "title": "Web up", "uses": "http.get"}),
-        ("item.finished", {"id": "web", "title": "Web up", "uses": "http.get", "status": "failed",
-                           "summary": "connection refused", "blocking": False, **done}),
+        (
+            "item.finished",
+            {
+                "id": "web",
+                "title": "Web up",
+                "uses": "http.get",
+                "status": "failed",
+                "summary": "connection refused",
+                "blocking": False,
+                **done,
+            },
+        ),
         ("checklist.finished", {"checklist": "smoke", "status": "warned"}),
-    ]  # fmt: skip
+    ]
 
 
 def test_live_view_draws_a_manual_item_once_and_marks_non_blocking_failures() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from opsctl.actions.registry import get_action
+from opsctl.engine.actions import get_action
 from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome
 

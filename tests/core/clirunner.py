@@ -20,8 +20,9 @@ class Result:
     err: str
 
 
-def opsctl(*args: str, env: dict[str, str] | None = None, input: str | None = None,
-           application: Application | None = None) -> Result:  # fmt: skip
+def opsctl(
+    *args: str, env: dict[str, str] | None = None, input: str | None = None, application: Application | None = None
+) -> Result:
     """Exit code, stdout and stderr of one invocation (never a traceback, whatever happens)."""
     obj = application or Application(interactive=False, actor=ACTOR, clock=lambda: FIXED_NOW)
     result = CliRunner().invoke(app, list(args), env=env, input=input, obj=obj)

@@ -8,7 +8,7 @@ import git
 import pytest
 import yaml
 
-from opsctl.engine.executor import run_checklist
+from opsctl.engine.checklist import run_checklist
 from opsctl.engine.loader import load_checklist
 from opsctl.engine.outcome import Outcome, Status
 from opsctl.errors import BadInput
@@ -173,8 +173,9 @@ def test_unpushed_commit(tmp_path: Path) -> None:
     commit(repo, "change.txt")
     outcome = gate(tmp_path, "git.pushed")
     assert (outcome.status, outcome.summary) == (
-        Status.FAILED, "1 commit(s) on main not pushed to origin/main; run git push"
-    )  # fmt: skip
+        Status.FAILED,
+        "1 commit(s) on main not pushed to origin/main; run git push",
+    )
     assert outcome.detail["ahead"] == 1
 
 
@@ -187,8 +188,9 @@ def test_behind_the_remote_after_fetch(tmp_path: Path) -> None:
     assert gate(tmp_path, "git.pushed").summary == "main is pushed to origin/main"  # not fetched yet
     outcome = gate(tmp_path, "git.pushed", fetch=True)
     assert (outcome.status, outcome.summary) == (
-        Status.PASSED, "main is pushed to origin/main (1 behind; pull to deploy the latest)"
-    )  # fmt: skip
+        Status.PASSED,
+        "main is pushed to origin/main (1 behind; pull to deploy the latest)",
+    )
     assert repo.head.commit.hexsha != other.head.commit.hexsha
 
 
@@ -196,8 +198,9 @@ def test_no_upstream(tmp_path: Path) -> None:
     make_repo(tmp_path / "repo")
     outcome = gate(tmp_path, "git.pushed")
     assert (outcome.status, outcome.summary) == (
-        Status.FAILED, "branch main has no upstream; push it with: git push -u origin main"
-    )  # fmt: skip
+        Status.FAILED,
+        "branch main has no upstream; push it with: git push -u origin main",
+    )
 
 
 def test_detached_head_is_not_pushed(tmp_path: Path) -> None:

@@ -175,8 +175,9 @@ def test_redirect_is_not_followed(tmp_path: Path, bot: tuple[str, list[str]]) ->
     assert hits[before:] == ["/moved"]
 
 
-def test_header_from_env_is_sent_and_masked(tmp_path: Path, bot: tuple[str, list[str]],
-                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_header_from_env_is_sent_and_masked(
+    tmp_path: Path, bot: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     base, _ = bot
     monkeypatch.setenv("HVB_TEST_API_KEY", Bot.api_key)
     ctx = make_ctx(tmp_path)

@@ -100,8 +100,11 @@ def test_design_example_loads_with_every_documented_value(tmp_path: Path) -> Non
     assert config.state_path == (tmp_path / ".opsctl").resolve()
     assert config.path == (tmp_path / "opsctl.yaml").resolve()
     assert config.secret_env_names == {
-        "FLY_API_TOKEN", "SLACK_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY", "OPSCTL_WEBHOOK_URL",
-    }  # fmt: skip
+        "FLY_API_TOKEN",
+        "SLACK_WEBHOOK_URL",
+        "PAGERDUTY_ROUTING_KEY",
+        "OPSCTL_WEBHOOK_URL",
+    }
 
 
 def test_the_repository_example_config_loads() -> None:
@@ -219,8 +222,10 @@ def test_bad_duration(line: str, value: str) -> None:
     assert message == "opsctl.yaml:6: slo -> error_window: must be a duration like 30s or 5m", value
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("30s", 30.0), ("5m", 300.0), ("2h", 7200.0), ("1h30m", 5400.0),
-                                               ("750ms", 0.75), ("90", 90.0)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30.0), ("5m", 300.0), ("2h", 7200.0), ("1h30m", 5400.0), ("750ms", 0.75), ("90", 90.0)],
+)
 def test_good_durations(text: str, seconds: float) -> None:
     write_text(Path("opsctl.yaml"), MINIMAL + f"slo:\n  error_window: {text}\n")
     assert load_config(Path("opsctl.yaml")).slo.error_window == seconds

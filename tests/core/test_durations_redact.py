@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import pytest
 
-from opsctl.durations import DURATION_HINT, format_duration, parse_duration
-from opsctl.redact import MASK, Redactor, secret_env_names
+from opsctl.values.durations import DURATION_HINT, format_duration, parse_duration
+from opsctl.values.redact import MASK, Redactor, secret_env_names
 
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("30s", 30.0), ("5m", 300.0), ("2h", 7200.0), ("1d", 86400.0), ("1h30m", 5400.0), ("250ms", 0.25),
-     ("1.5s", 1.5), (" 5M ", 300.0), (12, 12.0), (0.5, 0.5)],
-)  # fmt: skip
+    [
+        ("30s", 30.0),
+        ("5m", 300.0),
+        ("2h", 7200.0),
+        ("1d", 86400.0),
+        ("1h30m", 5400.0),
+        ("250ms", 0.25),
+        ("1.5s", 1.5),
+        (" 5M ", 300.0),
+        (12, 12.0),
+        (0.5, 0.5),
+    ],
+)
 def test_parse_duration(text: str | float, seconds: float) -> None:
     assert parse_duration(text) == seconds
 

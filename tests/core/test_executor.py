@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from opsctl.engine.checklist import ChecklistResult, run_checklist
 from opsctl.engine.context import RunContext
-from opsctl.engine.executor import ChecklistResult, run_checklist
 from opsctl.engine.loader import load_checklist
 from opsctl.engine.outcome import Outcome, Status
 from opsctl.errors import ConfigError
@@ -228,9 +228,10 @@ def test_needs_on_a_failed_item_is_skipped(tmp_path: Path) -> None:
     marker = tmp_path / "shipped"
     body = checklist(
         command_item("build", FAIL, blocking=False),
-        command_item("ship", py("import pathlib, sys; pathlib.Path(sys.argv[1]).touch()", str(marker)),
-                     needs=["build"]),
-    )  # fmt: skip
+        command_item(
+            "ship", py("import pathlib, sys; pathlib.Path(sys.argv[1]).touch()", str(marker)), needs=["build"]
+        ),
+    )
     result, _ = run(tmp_path, body)
     ship = by_id(result)["ship"]
 
@@ -268,8 +269,10 @@ def test_bad_input_stops_everything_before_the_first_item_runs(tmp_path: Path) -
 
 
 def test_rendered_with_values_are_checked_against_the_action(tmp_path: Path) -> None:
-    body = "title: T\nitems:\n  - id: a\n    title: A\n    uses: command\n    with:\n      argv: ['true']\n" \
-           "      timeout: '{{ params.t }}'\n"  # fmt: skip
+    body = (
+        "title: T\nitems:\n  - id: a\n    title: A\n    uses: command\n    with:\n      argv: ['true']\n"
+        "      timeout: '{{ params.t }}'\n"
+    )
     write_checklist(tmp_path, "gate", body)
     ctx = make_ctx(tmp_path, params={"t": "forever"})
     with pytest.raises(ConfigError) as caught:
@@ -299,8 +302,9 @@ def test_dry_run_skips_items_that_change_things(tmp_path: Path) -> None:
 
 def test_without_dry_run_mutating_items_run(tmp_path: Path) -> None:
     marker = tmp_path / "changed"
-    body = checklist(command_item("write", py("import pathlib, sys; pathlib.Path(sys.argv[1]).touch()", str(marker)),
-                                  mutates=True))  # fmt: skip
+    body = checklist(
+        command_item("write", py("import pathlib, sys; pathlib.Path(sys.argv[1]).touch()", str(marker)), mutates=True)
+    )
     result, _ = run(tmp_path, body)
     assert result.items[0].status is Status.PASSED
     assert marker.exists()
@@ -386,8 +390,10 @@ def test_every_item_is_journaled_and_observed(tmp_path: Path) -> None:
 
     kinds = [k for k, _ in recorder.events]
     assert (kinds[0], kinds[-1]) == ("checklist.started", "checklist.finished")
-    assert recorder.kinds("checklist.started")[0]["items"] == [{"id": "ok", "title": "Ok"},
-                                                               {"id": "skip", "title": "Skip"}]  # fmt: skip
+    assert recorder.kinds("checklist.started")[0]["items"] == [
+        {"id": "ok", "title": "Ok"},
+        {"id": "skip", "title": "Skip"},
+    ]
     assert recorder.kinds("checklist.finished")[0] == result.as_dict()
 
 
@@ -405,8 +411,8 @@ def test_an_action_that_ignores_its_deadline_is_abandoned_after_the_grace(tmp_pa
     """The executor's own timeout: the action never looks at its deadline, the run goes on."""
     from pydantic import BaseModel
 
-    from opsctl.actions.registry import ActionSpec
-    from opsctl.engine.executor import DEADLINE_GRACE, call_action
+    from opsctl.engine.actions import ActionSpec
+    from opsctl.engine.checklist import DEADLINE_GRACE, call_action
     from tests.support.context import make_ctx
 
     release = threading.Event()

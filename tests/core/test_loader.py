@@ -37,25 +37,35 @@ def test_a_valid_checklist_loads_with_defaults() -> None:
     assert loaded.model.concurrency == 4
     item = loaded.model.items[0]
     assert (item.id, item.uses, item.with_, item.blocking, item.retry.count, item.timeout, item.needs) == (
-        "a", "command", {"argv": ["true"]}, True, 0, None, []
-    )  # fmt: skip
+        "a",
+        "command",
+        {"argv": ["true"]},
+        True,
+        0,
+        None,
+        [],
+    )
     assert loaded.source.origin == "project"
 
 
 def test_retry_shorthand_and_full_form() -> None:
-    write_checklist(Path.cwd(), "gate", """
+    write_checklist(
+        Path.cwd(),
+        "gate",
+        """
         title: Gate
         items:
           - {id: a, title: A, uses: command, with: {argv: ["true"]}, retry: 3}
           - {id: b, title: B, uses: command, with: {argv: ["true"]}, retry: {count: 2, interval: 250ms}}
-    """)  # fmt: skip
+    """,
+    )
     a, b = load_checklist("gate", Path.cwd()).model.items
     assert (a.retry.count, a.retry.interval) == (3, 5.0)
     assert (b.retry.count, b.retry.interval) == (2, 0.25)
 
 
 def test_unknown_action_lists_the_known_ones() -> None:
-    from opsctl.actions.registry import all_actions
+    from opsctl.engine.actions import all_actions
 
     message = load_error("title: T\nitems:\n  - id: a\n    title: A\n    uses: nope.x\n")
     known = ", ".join(all_actions())
@@ -75,8 +85,10 @@ def test_missing_required_with_key_for_http_get() -> None:
 
 
 def test_unknown_with_key_lists_the_known_ones() -> None:
-    message = load_error("title: T\nitems:\n  - id: a\n    title: A\n    uses: command\n    with:\n"
-                         "      argv: ['true']\n      bogus: 1\n")  # fmt: skip
+    message = load_error(
+        "title: T\nitems:\n  - id: a\n    title: A\n    uses: command\n    with:\n"
+        "      argv: ['true']\n      bogus: 1\n"
+    )
     assert message == (
         "checklists/gate.yaml:8: items -> 0 -> with -> bogus: unknown key for command "
         "(known: argv, timeout, cwd, env, tail, exit_code)"
@@ -84,8 +96,12 @@ def test_unknown_with_key_lists_the_known_ones() -> None:
 
 
 def test_http_get_accepts_the_json_alias() -> None:
-    write_checklist(Path.cwd(), "gate", "title: T\nitems:\n  - id: a\n    title: A\n    uses: http.get\n"
-                                        "    with: {url: 'http://x', json: {status: ok}}\n")  # fmt: skip
+    write_checklist(
+        Path.cwd(),
+        "gate",
+        "title: T\nitems:\n  - id: a\n    title: A\n    uses: http.get\n"
+        "    with: {url: 'http://x', json: {status: ok}}\n",
+    )
     assert load_checklist("gate", Path.cwd()).model.items[0].with_["json"] == {"status": "ok"}
 
 
@@ -100,8 +116,9 @@ def test_needs_of_an_unknown_id() -> None:
 
 
 def test_needs_of_a_later_id() -> None:
-    message = load_error(ONE_ITEM + "    needs: [b]\n  - id: b\n    title: B\n    uses: command\n"
-                                    "    with: {argv: ['true']}\n")  # fmt: skip
+    message = load_error(
+        ONE_ITEM + "    needs: [b]\n  - id: b\n    title: B\n    uses: command\n    with: {argv: ['true']}\n"
+    )
     assert message == "checklists/gate.yaml:7: items -> 0 -> needs: 'b' must come before 'a'"
 
 
@@ -129,8 +146,9 @@ def test_bad_item_fields() -> None:
 
 
 def test_template_syntax_errors_are_found_at_load_time() -> None:
-    message = load_error("title: T\nitems:\n  - id: a\n    title: A\n    uses: command\n    with:\n"
-                         "      argv: ['echo', '{{ oops']\n")  # fmt: skip
+    message = load_error(
+        "title: T\nitems:\n  - id: a\n    title: A\n    uses: command\n    with:\n      argv: ['echo', '{{ oops']\n"
+    )
     assert message == (
         "checklists/gate.yaml:7: items -> 0 -> with -> argv: "
         "template syntax error: unexpected end of template, expected 'end of print statement'."
@@ -153,13 +171,18 @@ def test_the_checklist_files_own_yaml_errors() -> None:
 
 
 def test_project_checklist_replaces_the_builtin_of_the_same_name(builtins: Path) -> None:
-    write_text(builtins / "checklists" / "pre-deploy.yaml", """
+    write_text(
+        builtins / "checklists" / "pre-deploy.yaml",
+        """
         title: Built-in pre-deploy
         items:
           - {id: builtin-only, title: B, uses: manual}
-    """)  # fmt: skip
-    write_text(builtins / "checklists" / "post-deploy.yaml", "title: Built-in post\nitems:\n"
-                                                            "  - {id: x, title: X, uses: manual}\n")  # fmt: skip
+    """,
+    )
+    write_text(
+        builtins / "checklists" / "post-deploy.yaml",
+        "title: Built-in post\nitems:\n  - {id: x, title: X, uses: manual}\n",
+    )
     write_checklist(Path.cwd(), "pre-deploy", ONE_ITEM.replace("Gate", "Project pre-deploy"))
 
     loaded = load_checklist("pre-deploy", Path.cwd())
@@ -168,8 +191,9 @@ def test_project_checklist_replaces_the_builtin_of_the_same_name(builtins: Path)
     assert [i.id for i in loaded.model.items] == ["a"]  # replaced entirely, not merged
     assert loaded.source.origin == "project"
     assert [(s.name, s.origin) for s in sources("checklists", Path.cwd())] == [
-        ("post-deploy", "built-in"), ("pre-deploy", "project")
-    ]  # fmt: skip
+        ("post-deploy", "built-in"),
+        ("pre-deploy", "project"),
+    ]
     assert load_checklist("post-deploy", Path.cwd()).source.origin == "built-in"
     assert load_checklist("pre-deploy", None).model.title == "Built-in pre-deploy"
 

@@ -31,14 +31,20 @@ def test_when_expressions_with_or_without_braces() -> None:
     [
         ("{{ relase }}", "template error: 'relase' is undefined"),
         ("x {{ params.tag }}", "template error: 'dict object' has no attribute 'tag'"),
-        ("{{ ''.__class__.__mro__ }}",
-         "template refused by the sandbox: access to attribute '__class__' of 'str' object is unsafe."),
-        ("{{ env.update({'name': 'production'}) }}",
-         "template refused by the sandbox: access to attribute 'update' of 'dict' object is unsafe."),
-        ("{{ items.append(3) }}",
-         "template refused by the sandbox: access to attribute 'append' of 'list' object is unsafe."),
+        (
+            "{{ ''.__class__.__mro__ }}",
+            "template refused by the sandbox: access to attribute '__class__' of 'str' object is unsafe.",
+        ),
+        (
+            "{{ env.update({'name': 'production'}) }}",
+            "template refused by the sandbox: access to attribute 'update' of 'dict' object is unsafe.",
+        ),
+        (
+            "{{ items.append(3) }}",
+            "template refused by the sandbox: access to attribute 'append' of 'list' object is unsafe.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_render_problems(template: str, message: str) -> None:
     with pytest.raises(TemplateProblem) as caught:
         render(template, CONTEXT)

@@ -30,9 +30,13 @@ def test_a_run_is_journaled_from_start_to_verdict(tmp_path: Path) -> None:
     run_id = logged[0]["run"]
     assert re.fullmatch(r"r20261127-100000-[0-9a-f]{6}", str(run_id))
     assert [(e["step"], e["status"]) for e in logged] == [
-        ("run", "started"), ("smoke", "started"), ("smoke/ok", "started"), ("smoke/ok", "passed"),
-        ("smoke", "passed"), ("run", "passed"),
-    ]  # fmt: skip
+        ("run", "started"),
+        ("smoke", "started"),
+        ("smoke/ok", "started"),
+        ("smoke/ok", "passed"),
+        ("smoke", "passed"),
+        ("run", "passed"),
+    ]
     assert {(e["run"], e["runbook"], e["env"], e["actor"]) for e in logged} == {
         (run_id, "checklist:smoke", "staging", "tester@example.com")
     }
@@ -48,8 +52,10 @@ def test_a_failing_run_is_journaled_as_failed(tmp_path: Path) -> None:
     assert not result.ok
     last = events(ws)[-1]
     assert (last["step"], last["status"], last["counts"]) == (
-        "run", "failed", {"passed": 0, "failed": 1, "warned": 0, "skipped": 0}
-    )  # fmt: skip
+        "run",
+        "failed",
+        {"passed": 0, "failed": 1, "warned": 0, "skipped": 0},
+    )
     assert last["env"] == "-"
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from opsctl.config import load_config
 from opsctl.errors import ConfigError
-from opsctl.yamlsrc import load_yaml_mapping
+from opsctl.files.yamlsrc import load_yaml_mapping
 
 OK = "service: hvb\nenvironments:\n  staging:\n    platform: {kind: fly, app: a}\n"
 
@@ -48,8 +48,11 @@ def test_malformed_yaml_names_the_line(content: str, expected: str) -> None:
     assert error_for(content) == expected
 
 
-@pytest.mark.parametrize("content", ["", "\n\n", "   \n\t\n", "# only a comment\n", "# one\n\n   # two\n"],
-                         ids=["empty", "newlines", "blanks", "comment", "comments"])  # fmt: skip
+@pytest.mark.parametrize(
+    "content",
+    ["", "\n\n", "   \n\t\n", "# only a comment\n", "# one\n\n   # two\n"],
+    ids=["empty", "newlines", "blanks", "comment", "comments"],
+)
 def test_empty_or_comment_only_file(content: str) -> None:
     assert error_for(content) == "opsctl.yaml: file is empty; expected a YAML mapping"
 

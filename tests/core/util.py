@@ -40,8 +40,13 @@ def checklist(*items: dict[str, Any], title: str = "Test gate", **extra: Any) ->
 
 def command_item(item_id: str, argv: list[str], **extra: Any) -> dict[str, Any]:
     with_ = extra.pop("with_", {})
-    return {"id": item_id, "title": extra.pop("title", item_id.title()), "uses": "command",
-            "with": {"argv": argv, **with_}, **extra}  # fmt: skip
+    return {
+        "id": item_id,
+        "title": extra.pop("title", item_id.title()),
+        "uses": "command",
+        "with": {"argv": argv, **with_},
+        **extra,
+    }
 
 
 def py(code: str, *args: str) -> list[str]:

@@ -41,10 +41,14 @@ def test_has_an_example(path: tuple[str, ...], command: object) -> None:
 
 @pytest.mark.parametrize(
     ("path", "line"),
-    [pytest.param(p, line, marks=pytest.mark.xfail(reason=KNOWN_BROKEN[line], strict=True))
-     if line in KNOWN_BROKEN else (p, line) for p, line in EXAMPLES],
+    [
+        pytest.param(p, line, marks=pytest.mark.xfail(reason=KNOWN_BROKEN[line], strict=True))
+        if line in KNOWN_BROKEN
+        else (p, line)
+        for p, line in EXAMPLES
+    ],
     ids=[f"{ids(p)}: {line}" for p, line in EXAMPLES],
-)  # fmt: skip
+)
 def test_examples_parse(path: tuple[str, ...], line: str) -> None:
     code, output = check(shlex.split(line)[1:])
     assert code == 0, f"{line}:\n{output}"
@@ -53,8 +57,10 @@ def test_examples_parse(path: tuple[str, ...], line: str) -> None:
 def _in_readme(path: tuple[str, ...], readme: str) -> bool:
     """A README line names ``opsctl GROUP`` and the subcommand as a word (`opsctl lock status ENV` / `release`)."""
     head = rf"opsctl {re.escape(path[0])}\b"
-    return any(re.search(head, line) and (len(path) == 1 or re.search(rf"\b{re.escape(path[-1])}\b", line))
-               for line in readme.splitlines())  # fmt: skip
+    return any(
+        re.search(head, line) and (len(path) == 1 or re.search(rf"\b{re.escape(path[-1])}\b", line))
+        for line in readme.splitlines()
+    )
 
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=[ids(p) for p, _ in COMMANDS])

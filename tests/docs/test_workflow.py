@@ -42,8 +42,9 @@ def deploy_step(job: str) -> dict[str, Any]:
     return next(s for s in steps(job) if any(w[:2] == ["--json", "deploy"] for w in opsctl_lines(s.get("run", ""))))
 
 
-ALL_COMMANDS = [words for job in workflow()["jobs"].values() for step in job["steps"]
-                for words in opsctl_lines(step.get("run", ""))]  # fmt: skip
+ALL_COMMANDS = [
+    words for job in workflow()["jobs"].values() for step in job["steps"] for words in opsctl_lines(step.get("run", ""))
+]
 
 
 @pytest.mark.parametrize("words", ALL_COMMANDS, ids=" ".join)
@@ -53,8 +54,11 @@ def test_every_opsctl_command_is_valid(words: list[str]) -> None:
 
 
 def test_the_commands_it_runs() -> None:
-    assert [" ".join(w[:3]) for w in ALL_COMMANDS] == ["--json deploy staging", "audit verify",
-                                                       "--json deploy production"]  # fmt: skip
+    assert [" ".join(w[:3]) for w in ALL_COMMANDS] == [
+        "--json deploy staging",
+        "audit verify",
+        "--json deploy production",
+    ]
 
 
 def test_staging_on_main_production_on_tags() -> None:
@@ -93,9 +97,12 @@ def test_secrets_come_from_github_secrets_under_the_names_opsctl_yaml_gives(env:
     config = load_config(REPO / "opsctl.yaml")
     platform = config.environments[env].platform
     names = {getattr(platform, "token_env", None)} | {
-        getattr(channel, key) for channel in (config.notify.slack, config.notify.pagerduty, config.notify.webhook)
-        if channel is not None for key in ("webhook_env", "routing_key_env", "url_env") if hasattr(channel, key)
-    }  # fmt: skip
+        getattr(channel, key)
+        for channel in (config.notify.slack, config.notify.pagerduty, config.notify.webhook)
+        if channel is not None
+        for key in ("webhook_env", "routing_key_env", "url_env")
+        if hasattr(channel, key)
+    }
     names.discard(None)
     assert names, "opsctl.yaml names no secrets?"
     given = deploy_step(env)["env"]

@@ -21,8 +21,16 @@ from opsctl.sandbox.bot import Behaviour, BotServer
 from tests.support.moto_server import EcsService, MotoServer
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIRMS = ("--confirm", "tests-confirmed", "--confirm", "code-review-confirmed",
-            "--confirm", "security-scan", "--confirm", "performance-tests")  # fmt: skip
+CONFIRMS = (
+    "--confirm",
+    "tests-confirmed",
+    "--confirm",
+    "code-review-confirmed",
+    "--confirm",
+    "security-scan",
+    "--confirm",
+    "performance-tests",
+)
 ACTOR = "e2e@example.com"
 
 
@@ -46,8 +54,9 @@ class TagBot(BotServer):
     def _read_tag(self) -> str:
         svc = self._client.describe_services(cluster=self._service.cluster, services=[self._service.service])
         td = self._client.describe_task_definition(taskDefinition=svc["services"][0]["taskDefinition"])
-        image = next(c["image"] for c in td["taskDefinition"]["containerDefinitions"]
-                     if c["name"] == self._service.container)  # fmt: skip
+        image = next(
+            c["image"] for c in td["taskDefinition"]["containerDefinitions"] if c["name"] == self._service.container
+        )
         return image.rsplit(":", 1)[-1]
 
     @property  # type: ignore[override]
@@ -72,8 +81,15 @@ class Project:
     def run(
         self, *args: str, timeout: float = 60, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([sys.executable, "-m", "opsctl", *args], cwd=self.path, env=env or self.env,
-                              capture_output=True, text=True, timeout=timeout, check=False)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "opsctl", *args],
+            cwd=self.path,
+            env=env or self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
         log = os.environ.get("OPSCTL_E2E_LOG")  # debugging aid: append every CLI call's output to this file
         if log:
             with open(log, "a", encoding="utf-8") as out:
@@ -81,8 +97,14 @@ class Project:
         return done
 
     def start(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([sys.executable, "-m", "opsctl", *args], cwd=self.path, env=self.env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        return subprocess.Popen(
+            [sys.executable, "-m", "opsctl", *args],
+            cwd=self.path,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def deploy(self, image: str, *extra: str) -> subprocess.CompletedProcess[str]:
         return self.run("deploy", "staging", "--image", image, *CONFIRMS, "--timeout", "20s", *extra)
@@ -103,8 +125,9 @@ class Project:
 
     def task_definition(self) -> str:
         client = self.service.client()
-        return client.describe_services(cluster=self.service.cluster, services=[self.service.service])[
-            "services"][0]["taskDefinition"]  # fmt: skip
+        return client.describe_services(cluster=self.service.cluster, services=[self.service.service])["services"][0][
+            "taskDefinition"
+        ]
 
     def image(self) -> str:
         client = self.service.client()
@@ -124,8 +147,15 @@ def write_config(path: Path, service: EcsService, bot_url: str, **env_extra: Any
 
 def subprocess_env(aws: MotoServer) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPSCTL_", "GITHUB_"))}
-    env.update(OPSCTL_ACTOR=ACTOR, AWS_ENDPOINT_URL=aws.endpoint_url, NO_COLOR="1", COLUMNS="200",
-               PYTHONPATH=str(REPO), NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")  # fmt: skip
+    env.update(
+        OPSCTL_ACTOR=ACTOR,
+        AWS_ENDPOINT_URL=aws.endpoint_url,
+        NO_COLOR="1",
+        COLUMNS="200",
+        PYTHONPATH=str(REPO),
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
         env.pop(name, None)
     return env
@@ -181,8 +211,15 @@ def git_repo(path: Path) -> None:
     git = shutil.which("git")
     assert git, "git is needed for this test"
     remote = path.parent / f"{path.name}-remote.git"
-    env = {**os.environ, "GIT_AUTHOR_NAME": "e2e", "GIT_AUTHOR_EMAIL": ACTOR, "GIT_COMMITTER_NAME": "e2e",
-           "GIT_COMMITTER_EMAIL": ACTOR, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}  # fmt: skip
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "e2e",
+        "GIT_AUTHOR_EMAIL": ACTOR,
+        "GIT_COMMITTER_NAME": "e2e",
+        "GIT_COMMITTER_EMAIL": ACTOR,
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
     for args, cwd in (
         (["init", "-q", "--bare", str(remote)], path.parent),
         (["init", "-q", "-b", "main"], path),

@@ -38,8 +38,9 @@ def _make_stable(p: Project) -> None:
     old = os.environ.get("MOTO_ECS_SERVICE_RUNNING")
     os.environ["MOTO_ECS_SERVICE_RUNNING"] = "1"
     try:
-        client.create_service(cluster=p.service.cluster, serviceName=p.service.service, taskDefinition=current,
-                              desiredCount=1)  # fmt: skip
+        client.create_service(
+            cluster=p.service.cluster, serviceName=p.service.service, taskDefinition=current, desiredCount=1
+        )
     finally:
         if old is not None:
             os.environ["MOTO_ECS_SERVICE_RUNNING"] = old
@@ -151,8 +152,10 @@ def test_protected_environment_needs_yes_without_terminal(
 def test_sigint_mid_rollout_then_resume(stuck_project: Project) -> None:
     p = stuck_project
     proc = p.start("deploy", "staging", "--image", "hvb:1.8.0", *CONFIRMS, "--timeout", "60s")
-    wait_for(lambda: '"step": "deploy"' in audit_text(p) or '"step":"deploy"' in audit_text(p),
-             what="the deploy step to start")  # fmt: skip
+    wait_for(
+        lambda: '"step": "deploy"' in audit_text(p) or '"step":"deploy"' in audit_text(p),
+        what="the deploy step to start",
+    )
     wait_for(lambda: p.image() == "hvb:1.8.0", what="the service update")
     out, err = harness.interrupt(proc, signal.SIGINT)
     assert proc.returncode == 130, out + err

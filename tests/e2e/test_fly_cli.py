@@ -44,12 +44,24 @@ def bot(fly_api: FakeFlyApi) -> Iterator[BotServer]:
 class FlyProject:
     def __init__(self, path: Path, api: FakeFlyApi, bot: BotServer) -> None:
         self.path = path
-        platform = {"kind": "fly", "app": api.app, "api_url": api.url, "poll_interval": "0.02s",
-                    "lease_ttl": "60s", "strategy": "rolling"}  # fmt: skip
-        health = {"base_url": bot.url, "synthetic": {"path": "/api/messages", "json": {"text": "hi"}},
-                  "version_probes": 2}  # fmt: skip
-        config = {"service": "hvb", "environments": {"production": {"platform": platform, "health": health}},
-                  "slo": {"error_window": "1s"}}  # fmt: skip
+        platform = {
+            "kind": "fly",
+            "app": api.app,
+            "api_url": api.url,
+            "poll_interval": "0.02s",
+            "lease_ttl": "60s",
+            "strategy": "rolling",
+        }
+        health = {
+            "base_url": bot.url,
+            "synthetic": {"path": "/api/messages", "json": {"text": "hi"}},
+            "version_probes": 2,
+        }
+        config = {
+            "service": "hvb",
+            "environments": {"production": {"platform": platform, "health": health}},
+            "slo": {"error_window": "1s"},
+        }
         (path / "opsctl.yaml").write_text(yaml.safe_dump(config))
 
     def run(self, *args: str, token: str | None = TOKEN) -> subprocess.CompletedProcess[str]:
@@ -57,8 +69,15 @@ class FlyProject:
         env.update(OPSCTL_ACTOR=ACTOR, NO_COLOR="1")
         if token is not None:
             env["FLY_API_TOKEN"] = token
-        return subprocess.run([sys.executable, "-m", "opsctl", *args], cwd=self.path, env=env,
-                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "opsctl", *args],
+            cwd=self.path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
 
     def json(self, *args: str) -> Any:
         done = self.run("--json", *args)
@@ -87,8 +106,9 @@ def test_rolling_deploy_then_rollback_like_ecs(project: FlyProject, fly_api: Fak
 
 def test_canary_with_a_bad_image_is_restored_and_exits_1(project: FlyProject, fly_api: FakeFlyApi) -> None:
     fly_api.fail_image("bad", mode="crashloop")
-    done = project.run("deploy", "production", "--image", "registry.fly.io/hvb:1.9.0-bad", "--strategy", "canary",
-                       *CONFIRMS)  # fmt: skip
+    done = project.run(
+        "deploy", "production", "--image", "registry.fly.io/hvb:1.9.0-bad", "--strategy", "canary", *CONFIRMS
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert set(fly_api.images().values()) == {OLD}, "no machine may stay on the bad image"
     runs = project.json("runs")

@@ -9,7 +9,7 @@ import yaml
 
 from opsctl.errors import ExitCode, NeedsHuman
 from opsctl.locks.file import FileLockBackend, FileLockHandle
-from opsctl.operations import RunOptions, execute
+from opsctl.runs.run import RunOptions, execute
 from opsctl.workspace import Workspace
 from tests.support import moto_server as aws_support
 from tests.support.moto_server import EcsService
@@ -32,9 +32,9 @@ def test_a_lost_lock_stops_the_run_before_its_next_change(
     (tmp_path / "runbooks").mkdir()
     (tmp_path / "runbooks" / "deploy.yaml").write_text(RUNBOOK)
     platform = ecs_service.platform_config(poll_interval="0.1s")
-    (tmp_path / "opsctl.yaml").write_text(yaml.safe_dump(
-        {"service": "hvb", "environments": {"staging": {"platform": platform}}}
-    ))  # fmt: skip
+    (tmp_path / "opsctl.yaml").write_text(
+        yaml.safe_dump({"service": "hvb", "environments": {"staging": {"platform": platform}}})
+    )
     acquire = FileLockBackend.acquire
 
     def acquire_then_lose(self: FileLockBackend, info: object) -> FileLockHandle:

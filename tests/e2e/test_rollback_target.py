@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from opsctl.operations import RunOptions, execute
+from opsctl.runs.run import RunOptions, execute
 from opsctl.workspace import Workspace
 from tests.support import moto_server as aws_support
 from tests.support.moto_server import EcsService
@@ -34,9 +34,9 @@ def _workspace(tmp_path: Path, service: EcsService) -> Workspace:
     (tmp_path / "runbooks" / "deploy.yaml").write_text(DEPLOY)
     (tmp_path / "runbooks" / "rollback.yaml").write_text(ROLLBACK)
     platform = service.platform_config(poll_interval="0.1s")
-    (tmp_path / "opsctl.yaml").write_text(yaml.safe_dump(
-        {"service": "hvb", "environments": {"staging": {"platform": platform}}}
-    ))  # fmt: skip
+    (tmp_path / "opsctl.yaml").write_text(
+        yaml.safe_dump({"service": "hvb", "environments": {"staging": {"platform": platform}}})
+    )
     return Workspace.load(str(tmp_path / "opsctl.yaml"), actor="dev@example.com")
 
 

@@ -33,9 +33,12 @@ class TestRepo:
         self.repo.index.add([name])
         when = f"{int((START + timedelta(hours=self.count)).timestamp())} +0000"
         made = self.repo.index.commit(
-            f"{subject}\n\nbody line", author=git.Actor(author, "dev@example.com"),
-            committer=git.Actor(author, "dev@example.com"), author_date=when, commit_date=when,
-        )  # fmt: skip
+            f"{subject}\n\nbody line",
+            author=git.Actor(author, "dev@example.com"),
+            committer=git.Actor(author, "dev@example.com"),
+            author_date=when,
+            commit_date=when,
+        )
         return made.hexsha
 
     def tag(self, name: str, sha: str | None = None, *, annotated: bool = False) -> None:

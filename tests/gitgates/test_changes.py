@@ -1,4 +1,4 @@
-"""opsctl.changes: refs from image tags, and the commits between two releases."""
+"""opsctl.git.changes: refs from image tags, and the commits between two releases."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from opsctl.changes import Commit, commits_between, resolve_ref
 from opsctl.errors import BadInput
-from opsctl.gitinfo import open_repo
+from opsctl.git.changes import Commit, commits_between, resolve_ref
+from opsctl.git.repo import open_repo
 from tests.gitgates.repo import make_repo
 
 
@@ -28,11 +28,21 @@ def history(tmp_path: Path) -> dict[str, str]:
 def test_commits_between_release_tags_newest_first(tmp_path: Path, history: dict[str, str]) -> None:
     found = commits_between(tmp_path, "v1.7.0", "1.8.0")
     assert found == [
-        Commit(history["feature"], history["feature"][:7], "add late checkout intent", "Ada Lovelace",
-               datetime(2026, 11, 20, 12, 0, tzinfo=UTC)),
-        Commit(history["fix"], history["fix"][:7], "fix the booking parser", "Grace Hopper",
-               datetime(2026, 11, 20, 11, 0, tzinfo=UTC)),
-    ]  # fmt: skip
+        Commit(
+            history["feature"],
+            history["feature"][:7],
+            "add late checkout intent",
+            "Ada Lovelace",
+            datetime(2026, 11, 20, 12, 0, tzinfo=UTC),
+        ),
+        Commit(
+            history["fix"],
+            history["fix"][:7],
+            "fix the booking parser",
+            "Grace Hopper",
+            datetime(2026, 11, 20, 11, 0, tzinfo=UTC),
+        ),
+    ]
 
 
 def test_refs_may_be_image_tags_and_image_references(tmp_path: Path, history: dict[str, str]) -> None:

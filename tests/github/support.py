@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from opsctl import github as github_module
+from opsctl.git import github as github_module
 from opsctl.engine.context import RunContext
 from opsctl.notify.deliver import RetryPolicy
 from tests.notify.support import Sleeps

@@ -1,4 +1,4 @@
-"""opsctl.github.GitHub: headers, pagination, retries, rate limits, errors in words."""
+"""opsctl.git.github.GitHub: headers, pagination, retries, rate limits, errors in words."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 import respx
 
 from opsctl.errors import BadInput
-from opsctl.github import GitHub, GitHubError
+from opsctl.git.github import GitHub, GitHubError
 from opsctl.notify.deliver import RetryPolicy
-from opsctl.redact import Redactor
+from opsctl.values.redact import Redactor
 from tests.github.support import API, REPO, TOKEN, gh_ctx, repo_url, run
 from tests.notify.support import Sleeps
 from tests.support.context import base_config, make_ctx
@@ -21,8 +21,14 @@ NOW = 1_800_000_000.0  # 2027-01-15T08:00:00Z
 
 
 def client(sleeps: Sleeps) -> GitHub:
-    return GitHub(REPO, TOKEN, api_url=API, token_env="HVB_GH_TOKEN", now=lambda: NOW,
-                  policy=RetryPolicy(attempts=3, backoff=1.0, budget=8.0, sleep=sleeps))  # fmt: skip
+    return GitHub(
+        REPO,
+        TOKEN,
+        api_url=API,
+        token_env="HVB_GH_TOKEN",
+        now=lambda: NOW,
+        policy=RetryPolicy(attempts=3, backoff=1.0, budget=8.0, sleep=sleeps),
+    )
 
 
 @respx.mock
@@ -30,11 +36,14 @@ def test_requests_carry_the_api_headers_and_follow_pages() -> None:
     second = f"{repo_url(f'/commits/{SHA}/check-runs')}?per_page=100&page=2"
     route = respx.get(repo_url(f"/commits/{SHA}/check-runs")).mock(
         side_effect=[
-            httpx.Response(200, json={"total_count": 3, "check_runs": [run("lint"), run("unit")]},
-                           headers={"Link": f'<{second}>; rel="next", <{second}>; rel="last"'}),
+            httpx.Response(
+                200,
+                json={"total_count": 3, "check_runs": [run("lint"), run("unit")]},
+                headers={"Link": f'<{second}>; rel="next", <{second}>; rel="last"'},
+            ),
             httpx.Response(200, json={"total_count": 3, "check_runs": [run("e2e", "in_progress", None)]}),
         ]
-    )  # fmt: skip
+    )
 
     with client(Sleeps()) as github:
         runs = github.check_runs(SHA)
@@ -75,11 +84,14 @@ def test_429_with_retry_after_then_200() -> None:
 def test_rate_limit_reset_soon_is_waited_for() -> None:
     route = respx.get(repo_url("/pulls/7/reviews")).mock(
         side_effect=[
-            httpx.Response(403, json={"message": "API rate limit exceeded for user ID 1."},
-                           headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 2)}),
+            httpx.Response(
+                403,
+                json={"message": "API rate limit exceeded for user ID 1."},
+                headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(NOW) + 2)},
+            ),
             httpx.Response(200, json=[{"user": {"login": "alice"}, "state": "APPROVED"}]),
         ]
-    )  # fmt: skip
+    )
     sleeps = Sleeps()
 
     with client(sleeps) as github:
@@ -127,15 +139,26 @@ def test_persistent_5xx_gives_up_after_the_attempts() -> None:
     ("status", "message", "expected"),
     [
         (401, "Bad credentials", "GitHub rejected the token from HVB_GH_TOKEN (HTTP 401): Bad credentials"),
-        (404, "Not Found", f"GitHub answered 404 for /repos/{REPO}/commits/main: check github.repo ({REPO}) "
-                           "and that the token from HVB_GH_TOKEN can read it"),
-        (422, "No commit found for SHA: main", f"GitHub cannot answer /repos/{REPO}/commits/main (HTTP 422): "
-                                                "No commit found for SHA: main"),
-        (403, f"Resource not accessible with {TOKEN}", f"GitHub refused /repos/{REPO}/commits/main (HTTP 403): "
-                                                        f"Resource not accessible with ***; check the token's "
-                                                        f"access to {REPO}"),
+        (
+            404,
+            "Not Found",
+            f"GitHub answered 404 for /repos/{REPO}/commits/main: check github.repo ({REPO}) "
+            "and that the token from HVB_GH_TOKEN can read it",
+        ),
+        (
+            422,
+            "No commit found for SHA: main",
+            f"GitHub cannot answer /repos/{REPO}/commits/main (HTTP 422): No commit found for SHA: main",
+        ),
+        (
+            403,
+            f"Resource not accessible with {TOKEN}",
+            f"GitHub refused /repos/{REPO}/commits/main (HTTP 403): "
+            f"Resource not accessible with ***; check the token's "
+            f"access to {REPO}",
+        ),
     ],
-)  # fmt: skip
+)
 @respx.mock
 def test_client_errors_are_not_retried_and_read_well(status: int, message: str, expected: str) -> None:
     route = respx.get(repo_url("/commits/main")).respond(status, json={"message": message})

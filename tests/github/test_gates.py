@@ -10,8 +10,8 @@ import pytest
 import respx
 
 from opsctl.actions.github import ApprovedParams, ChecksParams, github_approved, github_checks
+from opsctl.engine.checklist import run_checklist
 from opsctl.engine.context import RunContext
-from opsctl.engine.executor import run_checklist
 from opsctl.engine.loader import load_checklist
 from opsctl.engine.outcome import Outcome, Status
 from opsctl.errors import BadInput
@@ -54,8 +54,11 @@ def approved(ctx: RunContext, **with_: Any) -> Outcome:
 @respx.mock
 def test_checks_green_for_the_images_commit(tmp_path: Path, repo: TestRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     sha = release_sha(repo)
-    mock_ci(sha, [run("lint"), run("docs", conclusion="skipped"), run("unit", conclusion="neutral")],
-            [status("deploy/preview", "success")])  # fmt: skip
+    mock_ci(
+        sha,
+        [run("lint"), run("docs", conclusion="skipped"), run("unit", conclusion="neutral")],
+        [status("deploy/preview", "success")],
+    )
     ctx = gh_ctx(tmp_path, monkeypatch, params={"image": "hvb:1.8.0"})
 
     outcome = checks(ctx)
@@ -72,10 +75,14 @@ def test_pending_and_failing_checks_are_named(tmp_path: Path, repo: TestRepo, mo
     head = repo.repo.head.commit.hexsha
     mock_ci(
         head,
-        [run("lint"), run("e2e", "in_progress", None), run("unit", conclusion="failure"),
-         run("build", conclusion="cancelled")],
+        [
+            run("lint"),
+            run("e2e", "in_progress", None),
+            run("unit", conclusion="failure"),
+            run("build", conclusion="cancelled"),
+        ],
         [status("codecov", "pending"), status("security", "error")],
-    )  # fmt: skip
+    )
     ctx = gh_ctx(tmp_path, monkeypatch)
 
     outcome = checks(ctx, required=["lint", "sonar"])
@@ -138,8 +145,9 @@ def test_api_failure_is_a_failed_gate(tmp_path: Path, repo: TestRepo, monkeypatc
     )
 
 
-def test_missing_token_stops_with_the_exact_message(tmp_path: Path, repo: TestRepo,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_missing_token_stops_with_the_exact_message(
+    tmp_path: Path, repo: TestRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ctx = gh_ctx(tmp_path, monkeypatch, token=False)
     with pytest.raises(BadInput) as caught:
         checks(ctx)
@@ -157,12 +165,25 @@ def test_missing_github_section_stops_with_the_exact_message(tmp_path: Path, rep
 
 def mock_pull(sha: str, reviews: list[dict[str, Any]], *, author: str = "octo") -> respx.Route:
     pulls = [
-        {"number": 3, "title": "older", "user": {"login": "x"}, "state": "closed", "merged_at": "2026-11-01T00:00:00Z",
-         "merge_commit_sha": "c" * 40, "html_url": "https://github.example/acme/hvb/pull/3"},
-        {"number": 12, "title": "Late checkout", "user": {"login": author}, "state": "closed",
-         "merged_at": "2026-11-26T12:00:00Z", "merge_commit_sha": sha,
-         "html_url": "https://github.example/acme/hvb/pull/12"},
-    ]  # fmt: skip
+        {
+            "number": 3,
+            "title": "older",
+            "user": {"login": "x"},
+            "state": "closed",
+            "merged_at": "2026-11-01T00:00:00Z",
+            "merge_commit_sha": "c" * 40,
+            "html_url": "https://github.example/acme/hvb/pull/3",
+        },
+        {
+            "number": 12,
+            "title": "Late checkout",
+            "user": {"login": author},
+            "state": "closed",
+            "merged_at": "2026-11-26T12:00:00Z",
+            "merge_commit_sha": sha,
+            "html_url": "https://github.example/acme/hvb/pull/12",
+        },
+    ]
     respx.get(repo_url(f"/commits/{sha}/pulls")).respond(200, json=pulls)
     return respx.get(repo_url("/pulls/12/reviews")).respond(200, json=reviews)
 
@@ -176,12 +197,18 @@ def test_approved_counts_each_reviewers_latest_verdict(
     tmp_path: Path, repo: TestRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sha = release_sha(repo)
-    mock_pull(sha, [
-        review("alice", "APPROVED"), review("alice", "COMMENTED"),  # a later comment keeps the approval
-        review("carol", "CHANGES_REQUESTED"), review("carol", "APPROVED"),
-        review("dave", "APPROVED"), review("dave", "DISMISSED"),
-        review("bob", "COMMENTED"),
-    ])  # fmt: skip
+    mock_pull(
+        sha,
+        [
+            review("alice", "APPROVED"),
+            review("alice", "COMMENTED"),  # a later comment keeps the approval
+            review("carol", "CHANGES_REQUESTED"),
+            review("carol", "APPROVED"),
+            review("dave", "APPROVED"),
+            review("dave", "DISMISSED"),
+            review("bob", "COMMENTED"),
+        ],
+    )
     ctx = gh_ctx(tmp_path, monkeypatch, env="production", params={"image": "hvb:1.8.0"})
 
     outcome = approved(ctx)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from opsctl.actions.registry import all_actions, get_action
-from opsctl.engine.executor import run_checklist
+from opsctl.engine.actions import all_actions, get_action
+from opsctl.engine.checklist import run_checklist
 from opsctl.engine.loader import load_checklist
 from opsctl.engine.models import Retry
 from opsctl.engine.outcome import Status
@@ -19,8 +19,17 @@ from tests.health.helpers import ctx_for
 bot = helpers.bot
 
 SYNTHETIC = {"path": "/api/messages", "json": {"text": "Can I book a room?"}, "expect": {"intent": "booking"}}
-ACTIONS = ["health.live", "health.version", "health.dependencies", "health.synthetic", "metrics.latency",
-           "metrics.error_rate", "metrics.baseline", "metrics.db_pool", "metrics.fresh"]  # fmt: skip
+ACTIONS = [
+    "health.live",
+    "health.version",
+    "health.dependencies",
+    "health.synthetic",
+    "metrics.latency",
+    "metrics.error_rate",
+    "metrics.baseline",
+    "metrics.db_pool",
+    "metrics.fresh",
+]
 
 
 def test_every_action_runs_without_with_keys() -> None:

@@ -29,8 +29,15 @@ def put(aws: MotoServer, *, requests: float, errors: float | None, ago: float = 
         {"MetricName": "RequestCount", "Dimensions": dims, "Timestamp": stamp, "Value": requests, "Unit": "Count"}
     ]
     if errors is not None:
-        data.append({"MetricName": "HTTPCode_Target_5XX_Count", "Dimensions": dims, "Timestamp": stamp,
-                     "Value": errors, "Unit": "Count"})  # fmt: skip
+        data.append(
+            {
+                "MetricName": "HTTPCode_Target_5XX_Count",
+                "Dimensions": dims,
+                "Timestamp": stamp,
+                "Value": errors,
+                "Unit": "Count",
+            }
+        )
     aws.client("cloudwatch").put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data)
 
 
@@ -40,7 +47,8 @@ def test_two_percent_5xx_fails(tmp_path: Path, aws: MotoServer) -> None:
     ctx = ctx_for(tmp_path, "http://bot.test", cloudwatch={"load_balancer": LB, "region": aws.region})
     outcome = slo.error_rate(ctx, ErrorRateParams())
     assert (outcome.status, outcome.summary) == (
-        Status.FAILED, f"error rate 2.00% > 1.00% (CloudWatch {LB}, last 5m00s)"
+        Status.FAILED,
+        f"error rate 2.00% > 1.00% (CloudWatch {LB}, last 5m00s)",
     )
     assert (outcome.detail["errors"], outcome.detail["requests"]) == (20, 1000)
 
@@ -48,11 +56,15 @@ def test_two_percent_5xx_fails(tmp_path: Path, aws: MotoServer) -> None:
 def test_no_5xx_datapoints_means_zero_errors(tmp_path: Path, aws: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:
     put(aws, requests=400, errors=None)  # the ALB omits HTTPCode_Target_5XX_Count when it is zero
     monkeypatch.delenv("AWS_ENDPOINT_URL")
-    ctx = ctx_for(tmp_path, "http://bot.test",
-                  cloudwatch={"load_balancer": LB, "region": aws.region, "endpoint_url": aws.endpoint_url})
+    ctx = ctx_for(
+        tmp_path,
+        "http://bot.test",
+        cloudwatch={"load_balancer": LB, "region": aws.region, "endpoint_url": aws.endpoint_url},
+    )
     outcome = slo.error_rate(ctx, ErrorRateParams())
     assert (outcome.status, outcome.summary) == (
-        Status.PASSED, f"error rate 0.00% <= 1.00% (CloudWatch {LB}, last 5m00s)"
+        Status.PASSED,
+        f"error rate 0.00% <= 1.00% (CloudWatch {LB}, last 5m00s)",
     )
 
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from opsctl.actions.registry import get_action
+from opsctl.engine.actions import get_action
 from opsctl.engine.outcome import Outcome, Status
 from opsctl.health import probes
 from opsctl.health.params import DependenciesParams, LiveParams, SyntheticParams, VersionParams
@@ -26,8 +26,14 @@ def live(tmp_path: Path, url: str, **health: Any) -> Outcome:
 
 
 def test_healthy_bot_passes_every_probe(tmp_path: Path, bot: BotServer) -> None:
-    ctx = with_platform(ctx_for(tmp_path, bot.url, synthetic={"path": "/api/messages", "json": {"text": "hi"},
-                                                              "expect": {"intent": "greeting"}}), "hvb:1.8.0")
+    ctx = with_platform(
+        ctx_for(
+            tmp_path,
+            bot.url,
+            synthetic={"path": "/api/messages", "json": {"text": "hi"}, "expect": {"intent": "greeting"}},
+        ),
+        "hvb:1.8.0",
+    )
     outcome = probes.live(ctx, LiveParams())
     assert outcome.status is Status.PASSED
     assert re.fullmatch(rf"{bot.url}/health answered status ok in \d+ms, version 1\.8\.0", outcome.summary)
@@ -83,8 +89,9 @@ def test_429_with_a_short_retry_after_is_waited_for(tmp_path: Path, bot: BotServ
     with Timer() as t:
         outcome = live(tmp_path, bot.url)
     assert outcome.status is Status.PASSED
-    assert re.fullmatch(rf"{bot.url}/health answered status ok in \d+ms after 2 attempts, version 1\.8\.0",
-                        outcome.summary)
+    assert re.fullmatch(
+        rf"{bot.url}/health answered status ok in \d+ms after 2 attempts, version 1\.8\.0", outcome.summary
+    )
     assert 0.3 <= t.elapsed < 0.3 + MARGIN
 
 
@@ -190,14 +197,18 @@ def test_missing_dependency_fails_and_required_set_is_configurable(tmp_path: Pat
     assert outcome.summary == "dependency whatsapp is missing from the answer"
     only_core = probes.dependencies(ctx, DependenciesParams(required=["database", "openai"]))
     assert (only_core.status, only_core.summary) == (Status.PASSED, "database, openai ok")
-    from_config = probes.dependencies(ctx_for(tmp_path, bot.url, required_dependencies=["database"]),
-                                      DependenciesParams())  # fmt: skip
+    from_config = probes.dependencies(
+        ctx_for(tmp_path, bot.url, required_dependencies=["database"]), DependenciesParams()
+    )
     assert from_config.summary == "database ok"
 
 
 def test_synthetic_request_failures(tmp_path: Path, bot: BotServer) -> None:
-    ctx = ctx_for(tmp_path, bot.url, synthetic={"path": "/api/messages", "json": {"text": "book a room"},
-                                                "expect": {"intent": "booking"}})  # fmt: skip
+    ctx = ctx_for(
+        tmp_path,
+        bot.url,
+        synthetic={"path": "/api/messages", "json": {"text": "book a room"}, "expect": {"intent": "booking"}},
+    )
     assert probes.synthetic(ctx, SyntheticParams()).status is Status.PASSED
     wrong = probes.synthetic(ctx, SyntheticParams(expect={"intent": "greeting"}))
     assert wrong.summary == f"POST {bot.url}/api/messages: field intent: expected 'greeting', got 'booking'"

@@ -55,8 +55,10 @@ def test_custom_query_and_window(tmp_path: Path, respx_mock: respx.MockRouter) -
         ({"status": "success", "data": {"resultType": "vector", "result": []}}, "the query returned no series: "),
         (vector("NaN"), "the query returned NaN (no requests in the window?)"),
         (vector("0.5", series=3), "the query returned 3 series; aggregate it to one, e.g. with max()"),
-        ({"status": "success", "data": {"resultType": "matrix", "result": []}},
-         "the query returned a matrix; it must give an instant vector or a scalar"),
+        (
+            {"status": "success", "data": {"resultType": "matrix", "result": []}},
+            "the query returned a matrix; it must give an instant vector or a scalar",
+        ),
     ],
 )
 def test_no_data_is_a_failure(tmp_path: Path, answer: dict[str, Any], why: str) -> None:
@@ -70,8 +72,11 @@ def test_no_data_is_a_failure(tmp_path: Path, answer: dict[str, Any], why: str) 
 
 @respx.mock(base_url=PROM)
 def test_rejected_query_and_unreachable_prometheus(tmp_path: Path, respx_mock: respx.MockRouter) -> None:
-    respx_mock.get("/api/v1/query").mock(return_value=httpx.Response(
-        400, json={"status": "error", "errorType": "bad_data", "error": "parse error at char 5"}))
+    respx_mock.get("/api/v1/query").mock(
+        return_value=httpx.Response(
+            400, json={"status": "error", "errorType": "bad_data", "error": "parse error at char 5"}
+        )
+    )
     outcome = slo.error_rate(prom_ctx(tmp_path), ErrorRateParams(query="sum(("))
     assert outcome.summary == "no data: Prometheus rejected the query: parse error at char 5 (Prometheus, last 5m00s)"
     respx_mock.get("/api/v1/query").mock(side_effect=httpx.ConnectError("[Errno 111] Connection refused"))
@@ -83,8 +88,9 @@ def test_rejected_query_and_unreachable_prometheus(tmp_path: Path, respx_mock: r
 
 @respx.mock(base_url=PROM)
 def test_baseline_from_prometheus_then_an_increase(tmp_path: Path, respx_mock: respx.MockRouter) -> None:
-    respx_mock.get("/api/v1/query").mock(side_effect=[httpx.Response(200, json=vector("0.001")),
-                                                      httpx.Response(200, json=vector("0.009"))])  # fmt: skip
+    respx_mock.get("/api/v1/query").mock(
+        side_effect=[httpx.Response(200, json=vector("0.001")), httpx.Response(200, json=vector("0.009"))]
+    )
     ctx = prom_ctx(tmp_path)
     recorded = slo.baseline(ctx, BaselineParams(latency_samples=0))
     assert recorded.summary == "baseline: error rate 0.10% (Prometheus, last 5m00s)"
@@ -102,8 +108,9 @@ def test_baseline_without_data_warns(tmp_path: Path, respx_mock: respx.MockRoute
     ctx = prom_ctx(tmp_path)
     outcome = slo.baseline(ctx, BaselineParams(latency_samples=0))
     assert (outcome.status, outcome.summary) == (
-        Status.WARNED, "baseline recorded without an error rate (no data: the query returned NaN (no requests in the "
-        "window?))")  # fmt: skip
+        Status.WARNED,
+        "baseline recorded without an error rate (no data: the query returned NaN (no requests in the window?))",
+    )
     assert ctx.state["baseline"]["error_rate"] is None
 
 
@@ -118,14 +125,17 @@ def test_db_pool_from_a_prometheus_gauge(tmp_path: Path, respx_mock: respx.MockR
 @respx.mock(base_url=PROM)
 def test_freshness_from_prometheus(tmp_path: Path, respx_mock: respx.MockRouter) -> None:
     now = time.time()
-    respx_mock.get("/api/v1/query").mock(side_effect=[httpx.Response(200, json=vector(str(now - 20), at=now)),
-                                                      httpx.Response(200, json=vector(str(now - 900), at=now))])
+    respx_mock.get("/api/v1/query").mock(
+        side_effect=[
+            httpx.Response(200, json=vector(str(now - 20), at=now)),
+            httpx.Response(200, json=vector(str(now - 900), at=now)),
+        ]
+    )
     ctx = prom_ctx(tmp_path)
     fresh = freshness.fresh(ctx, FreshParams())
     assert (fresh.status, fresh.summary) == (Status.PASSED, "newest data is 20.0s old (Prometheus)")
     stale = freshness.fresh(ctx, FreshParams())
-    assert (stale.status, stale.summary) == (Status.FAILED,
-                                             "newest data is 15m00s old, older than 5m00s (Prometheus)")  # fmt: skip
+    assert (stale.status, stale.summary) == (Status.FAILED, "newest data is 15m00s old, older than 5m00s (Prometheus)")
 
 
 def test_prometheus_source_without_a_url_is_bad_input(tmp_path: Path) -> None:

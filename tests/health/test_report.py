@@ -12,8 +12,8 @@ from opsctl.cli.app import app
 from opsctl.cli.application import Application
 from opsctl.engine.outcome import Status
 from opsctl.errors import BadInput
-from opsctl.health.report import probe_environment
 from opsctl.sandbox.bot import BotServer
+from opsctl.status.health import probe_environment
 from tests.health import helpers
 from tests.health.helpers import config_for, ctx_for, with_platform
 from tests.support import moto_server as aws_support
@@ -90,8 +90,13 @@ def test_health_command_against_ecs_and_the_bot(tmp_path: Path, ecs_service: Ecs
         report = json.loads(out)
         assert report["ok"] is True
         assert [p["probe"] for p in report["probes"]] == PROBES
-        assert report["probes"][1] == {"probe": "version", "value": "1.7.0 (3/3)", "target": "1.7.0",
-                                       "verdict": "passed", "summary": "3 of 3 probes served 1.7.0"}
+        assert report["probes"][1] == {
+            "probe": "version",
+            "value": "1.7.0 (3/3)",
+            "target": "1.7.0",
+            "verdict": "passed",
+            "summary": "3 of 3 probes served 1.7.0",
+        }
 
         server.configure(version="1.6.0")
         code, out = run_cli(path, "--no-color", "health", "staging")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from opsctl.actions.registry import get_action
+from opsctl.engine.actions import get_action
 from opsctl.engine.outcome import Status
 from opsctl.health import freshness, slo
 from opsctl.health.params import (
@@ -88,7 +88,8 @@ def test_unreachable_bot_is_a_100_percent_error_rate(tmp_path: Path, bot: BotSer
 def test_healthy_error_rate_passes(tmp_path: Path, bot: BotServer) -> None:
     outcome = slo.error_rate(ctx_for(tmp_path, bot.url), ErrorRateParams(samples=20))
     assert (outcome.status, outcome.summary) == (
-        Status.PASSED, "error rate 0.00% <= 1.00% (sampled 20 requests to /health)"
+        Status.PASSED,
+        "error rate 0.00% <= 1.00% (sampled 20 requests to /health)",
     )
 
 
@@ -144,7 +145,8 @@ def test_count_and_failure_limit_against_a_flapping_bot(tmp_path: Path, bot: Bot
     bot.configure(flap_every=3)  # restarts the count
     lenient = slo.db_pool(ctx, DbPoolParams(count=3, interval="10ms", failure_limit=1))
     assert (lenient.status, lenient.summary) == (
-        Status.PASSED, "DB pool 4/20 in use (20%) <= 80% [2 of 3 measurements passed]"
+        Status.PASSED,
+        "DB pool 4/20 in use (20%) <= 80% [2 of 3 measurements passed]",
     )
     assert [m["passed"] for m in lenient.detail["measurements"]] == [True, True, False]
 

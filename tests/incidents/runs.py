@@ -1,4 +1,4 @@
-"""Deploy and rollback runs written into a real audit log the way opsctl.operations writes them.
+"""Deploy and rollback runs written into a real audit log the way opsctl.runs.run writes them.
 
 For tests that need exact output (the post-mortem compared with a file):
 run ids, times and health summaries must not vary. ``test_rollback_flow``
@@ -64,14 +64,28 @@ def record(ws: Workspace, clock: Clock, run: Run, start_minute: float, end_minut
         counts = {"passed": 0, "failed": 0, "warned": 0, "skipped": 0}
         for item in checklist.items:
             counts[item.status] += 1
-            journal.event(f"{checklist.step}/{item.id}", item.status, title=item.title, uses=item.uses,
-                          summary=item.summary, blocking=True, attempts=1, duration_ms=40)  # fmt: skip
+            journal.event(
+                f"{checklist.step}/{item.id}",
+                item.status,
+                title=item.title,
+                uses=item.uses,
+                summary=item.summary,
+                blocking=True,
+                attempts=1,
+                duration_ms=40,
+            )
         journal.event(checklist.step, checklist.status, checklist=checklist.name, counts=counts, duration_ms=120)
     clock.at(end_minute)
     ok = run.status in ("succeeded", "rolled_back")
-    journal.event("run", run.status, summary=run.summary, release_before=release(run.before),
-                  release_after=release(run.after) if ok else None, attempted=release(run.after),
-                  verified=run.status == "succeeded")  # fmt: skip
+    journal.event(
+        "run",
+        run.status,
+        summary=run.summary,
+        release_before=release(run.before),
+        release_after=release(run.after) if ok else None,
+        attempted=release(run.after),
+        verified=run.status == "succeeded",
+    )
 
 
 def passed(step: str, name: str, *extra: Item) -> Checklist:

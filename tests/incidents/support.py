@@ -10,7 +10,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from opsctl.audit import read_events
+from opsctl.audit.log import read_events
 from opsctl.cli.app import app
 from opsctl.cli.application import Application
 from tests.support.context import base_config, write_config
@@ -67,8 +67,14 @@ class Project:
     def audit_path(self) -> Path:
         return self.path / ".opsctl" / "audit.jsonl"
 
-    def run(self, *args: str, actor: str | None = None, tty: bool = False, input: str | None = None,
-            env: dict[str, str] | None = None) -> Result:  # fmt: skip
+    def run(
+        self,
+        *args: str,
+        actor: str | None = None,
+        tty: bool = False,
+        input: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Result:
         obj = Application(interactive=tty, actor=actor or self.actor, clock=self.clock, no_color=True)
         env = {"COLUMNS": "200", **(env or {})}  # wide enough that Rich never wraps a line under test
         result = CliRunner().invoke(app, ["--config", str(self.config), *args], obj=obj, input=input, env=env)

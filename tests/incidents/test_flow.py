@@ -29,7 +29,8 @@ def test_open_ack_note_resolve_is_audited_step_by_step(project: Project) -> None
     assert project.ok("incident", "ack", "INC-1", actor=BOB).out == "INC-1 acknowledged by bob@example.com\n"
     project.clock.at(12)
     assert project.ok("incident", "note", "inc-1", "errors since the 1.9.0 deploy", actor=BOB).out == (
-        "INC-1: note added\n")  # fmt: skip
+        "INC-1: note added\n"
+    )
     project.clock.at(40)
     resolved = project.ok("incident", "resolve", "INC-1", "--cause", "DB pool exhausted by 1.9.0", actor=BOB)
     assert resolved.out == (
@@ -42,17 +43,44 @@ def test_open_ack_note_resolve_is_audited_step_by_step(project: Project) -> None
     events = project.events()
     common = {"runbook": "incident", "env": "production", "step": "incident", "incident": "INC-1"}
     assert [strip_chain(e) for e in events] == [
-        {"ts": "2026-11-27T10:00:00.000Z", **common, "actor": ALICE, "status": "opened", "severity": "P1",
-         "title": "Booking calls fail", "respond_within": "15 minutes", "respond_target_s": 900.0, "urgency": "high",
-         "matrix": None, "summary": "INC-1 opened (P1): Booking calls fail"},
-        {"ts": "2026-11-27T10:07:00.000Z", **common, "actor": BOB, "status": "acknowledged",
-         "summary": "INC-1 acknowledged by bob@example.com"},
-        {"ts": "2026-11-27T10:12:00.000Z", **common, "actor": BOB, "status": "noted",
-         "text": "errors since the 1.9.0 deploy", "summary": "INC-1: errors since the 1.9.0 deploy"},
-        {"ts": "2026-11-27T10:40:00.000Z", **common, "actor": BOB, "status": "resolved",
-         "cause": "DB pool exhausted by 1.9.0", "duration_s": 2400.0,
-         "summary": "INC-1 resolved: DB pool exhausted by 1.9.0"},
-    ]  # fmt: skip
+        {
+            "ts": "2026-11-27T10:00:00.000Z",
+            **common,
+            "actor": ALICE,
+            "status": "opened",
+            "severity": "P1",
+            "title": "Booking calls fail",
+            "respond_within": "15 minutes",
+            "respond_target_s": 900.0,
+            "urgency": "high",
+            "matrix": None,
+            "summary": "INC-1 opened (P1): Booking calls fail",
+        },
+        {
+            "ts": "2026-11-27T10:07:00.000Z",
+            **common,
+            "actor": BOB,
+            "status": "acknowledged",
+            "summary": "INC-1 acknowledged by bob@example.com",
+        },
+        {
+            "ts": "2026-11-27T10:12:00.000Z",
+            **common,
+            "actor": BOB,
+            "status": "noted",
+            "text": "errors since the 1.9.0 deploy",
+            "summary": "INC-1: errors since the 1.9.0 deploy",
+        },
+        {
+            "ts": "2026-11-27T10:40:00.000Z",
+            **common,
+            "actor": BOB,
+            "status": "resolved",
+            "cause": "DB pool exhausted by 1.9.0",
+            "duration_s": 2400.0,
+            "summary": "INC-1 resolved: DB pool exhausted by 1.9.0",
+        },
+    ]
     assert len({e["run"] for e in events}) == 4  # one small run per command, each findable with audit show --run
     assert project.ok("audit", "verify").code == 0
 
@@ -63,11 +91,19 @@ def test_open_ack_note_resolve_is_audited_step_by_step(project: Project) -> None
         ("2026-11-27T10:12:00.000Z", BOB, "incident", "note: errors since the 1.9.0 deploy"),
         ("2026-11-27T10:40:00.000Z", BOB, "incident", "resolved: DB pool exhausted by 1.9.0"),
     ]
-    assert shown["acknowledge"] == {"name": "acknowledge", "seconds": 420.0, "target_seconds": 900.0, "done": True,
-                                    "breached": False}  # fmt: skip
+    assert shown["acknowledge"] == {
+        "name": "acknowledge",
+        "seconds": 420.0,
+        "target_seconds": 900.0,
+        "done": True,
+        "breached": False,
+    }
     assert shown["resolve"]["seconds"] == 2400.0
     assert (shown["status"], shown["respond_by"], shown["postmortem_due"]) == (
-        "resolved", "2026-11-27T10:15:00.000Z", True)  # fmt: skip
+        "resolved",
+        "2026-11-27T10:15:00.000Z",
+        True,
+    )
     assert project.ok("incident", "list", "--open").out == "no open incidents\n"
 
 
@@ -81,8 +117,10 @@ def test_show_and_list_highlight_breaches(project: Project) -> None:
     assert "time to resolve     9m00s… (target 4h00m) running" in text
     project.clock.at(5 * 60)  # five hours on: the P0 is past its 4h resolution target, the P3 past its 4h response
     listed = {i["id"]: i for i in project.ok("--json", "incident", "list", "--open").json()}
-    assert {k: v["breaches"] for k, v in listed.items()} == {"INC-1": ["acknowledge", "resolve"],
-                                                            "INC-2": ["acknowledge"]}  # fmt: skip
+    assert {k: v["breaches"] for k, v in listed.items()} == {
+        "INC-1": ["acknowledge", "resolve"],
+        "INC-2": ["acknowledge"],
+    }
     table = project.ok("incident", "list").out
     assert "BREACHED" in table
     assert "OVERDUE" in table
@@ -138,27 +176,37 @@ def test_resolve_reminds_of_the_postmortem_for_p0_p1_only(project: Project) -> N
     project.ok("incident", "open", "-s", "P2", "-t", "Slow replies")
     assert "post-mortem" not in project.ok("incident", "resolve", "INC-1", "--cause", "cache cold").out
     project.ok("incident", "open", "-s", "P0", "-t", "Outage")
-    assert "P0 needs a post-mortem: opsctl incident postmortem INC-2" in project.ok(
-        "incident", "resolve", "INC-2", "--cause", "bad deploy").out  # fmt: skip
+    assert (
+        "P0 needs a post-mortem: opsctl incident postmortem INC-2"
+        in project.ok("incident", "resolve", "INC-2", "--cause", "bad deploy").out
+    )
 
 
 BAD_INPUT = [
     (["incident", "open", "--severity", "P5", "--title", "x"], "error: unknown severity 'P5' (use P0, P1, P2 or P3)"),
-    (["incident", "open", "--title", "x"],
-     "error: --severity is required without a terminal: pass --severity P0, P1, P2 or P3"),
-    (["incident", "open", "-s", "P1", "--title", "   "],
-     "error: --title must not be empty: say what is wrong, e.g. 'booking calls fail'"),
+    (
+        ["incident", "open", "--title", "x"],
+        "error: --severity is required without a terminal: pass --severity P0, P1, P2 or P3",
+    ),
+    (
+        ["incident", "open", "-s", "P1", "--title", "   "],
+        "error: --title must not be empty: say what is wrong, e.g. 'booking calls fail'",
+    ),
     (["incident", "show", "INC-9"], "error: no incident INC-9 in the audit log (see `opsctl incident list`)"),
     (["incident", "ack", "INC-9"], "error: no incident INC-9 in the audit log (see `opsctl incident list`)"),
     (["incident", "note", "INC-9", "x"], "error: no incident INC-9 in the audit log (see `opsctl incident list`)"),
-    (["incident", "resolve", "INC-9", "--cause", "x"],
-     "error: no incident INC-9 in the audit log (see `opsctl incident list`)"),
+    (
+        ["incident", "resolve", "INC-9", "--cause", "x"],
+        "error: no incident INC-9 in the audit log (see `opsctl incident list`)",
+    ),
     (["incident", "postmortem", "INC-9"], "error: no incident INC-9 in the audit log (see `opsctl incident list`)"),
     (["incident", "show", "42"], "error: not an incident id: '42' (expected INC-<number>, e.g. INC-42)"),
     (["incident", "note", "INC-1", " "], "error: the note is empty: say what was seen or done"),
-    (["incident", "resolve", "INC-1", "--cause", ""],
-     "error: --cause must not be empty: say what caused it (it seeds the post-mortem)"),
-]  # fmt: skip
+    (
+        ["incident", "resolve", "INC-1", "--cause", ""],
+        "error: --cause must not be empty: say what caused it (it seeds the post-mortem)",
+    ),
+]
 
 
 @pytest.mark.parametrize(("args", "line"), BAD_INPUT)
@@ -181,14 +229,18 @@ def test_resolving_twice_and_acknowledging_late_are_bad_input(project: Project) 
     project.clock.at(3)
     project.ok("incident", "ack", "INC-1", actor=BOB)
     twice = project.run("incident", "ack", "INC-1")
-    assert (twice.code, twice.error()) == (2, "error: INC-1 is already acknowledged (by bob@example.com at "
-                                              "2026-11-27 10:03Z)")  # fmt: skip
+    assert (twice.code, twice.error()) == (
+        2,
+        "error: INC-1 is already acknowledged (by bob@example.com at 2026-11-27 10:03Z)",
+    )
     project.clock.at(30)
     project.ok("incident", "resolve", "INC-1", "--cause", "bad deploy", actor=BOB)
     again = project.run("incident", "resolve", "INC-1", "--cause", "something else")
     assert again.code == 2
-    assert again.error() == ("error: INC-1 is already resolved (by bob@example.com at 2026-11-27 10:30Z); "
-                             "add a note instead: opsctl incident note INC-1 TEXT")  # fmt: skip
+    assert again.error() == (
+        "error: INC-1 is already resolved (by bob@example.com at 2026-11-27 10:30Z); "
+        "add a note instead: opsctl incident note INC-1 TEXT"
+    )
     late = project.run("incident", "ack", "INC-1")
     assert (late.code, late.error()) == (2, "error: INC-1 is already resolved; there is nothing to acknowledge")
     assert [e["status"] for e in project.events()] == ["opened", "acknowledged", "resolved"]

@@ -68,6 +68,11 @@ def test_report_source_fills_the_report_seam(project: Project) -> None:
     source = report_source(project.audit_path)
     figures = source(T0 - timedelta(hours=1), project.clock.now, None)
     assert figures.as_dict() == {
-        "opened": 3, "resolved": 2, "mttr_s": 3000.0, "by_severity": {"P0": 1, "P1": 1, "P2": 1, "P3": 0},
-        "p0p1_without_postmortem": 1, "missing_postmortems": ["INC-2"], "breached": ["INC-3"],
-    }  # fmt: skip
+        "opened": 3,
+        "resolved": 2,
+        "mttr_s": 3000.0,
+        "by_severity": {"P0": 1, "P1": 1, "P2": 1, "P3": 0},
+        "p0p1_without_postmortem": 1,
+        "missing_postmortems": ["INC-2"],
+        "breached": ["INC-3"],
+    }

@@ -30,7 +30,11 @@ def incident(severity: str, **fields: object) -> Incident:
 def test_response_targets_are_the_maturity_document_ones() -> None:
     assert {s.value: p.respond_s for s, p in POLICIES.items()} == RESPONSE
     assert {s.value: p.respond_text for s, p in POLICIES.items()} == {
-        "P0": "immediate", "P1": "15 minutes", "P2": "1 hour", "P3": "4 hours"}  # fmt: skip
+        "P0": "immediate",
+        "P1": "15 minutes",
+        "P2": "1 hour",
+        "P3": "4 hours",
+    }
     assert {s.value: p.resolve_s for s, p in POLICIES.items()} == RESOLUTION
     assert [s.value for s, p in POLICIES.items() if p.postmortem_required] == ["P0", "P1"]
 
@@ -59,8 +63,7 @@ def test_resolution_breach_at_each_severity(severity: str) -> None:
     target = RESOLUTION[severity]
     quick_ack = {"acknowledged_at": T0 + timedelta(seconds=60), "acknowledged_by": "bob"}
     on_time = incident(severity, resolved_at=T0 + timedelta(seconds=target), resolved_by="bob", cause="x", **quick_ack)
-    late = incident(severity, resolved_at=T0 + timedelta(seconds=target + 1), resolved_by="bob", cause="x",
-                    **quick_ack)  # fmt: skip
+    late = incident(severity, resolved_at=T0 + timedelta(seconds=target + 1), resolved_by="bob", cause="x", **quick_ack)
     later = T0 + timedelta(days=30)
     assert on_time.breaches(later) == []
     assert late.breaches(later) == ["resolve"]

@@ -12,8 +12,10 @@ import respx
 from tests.incidents.support import BOB, Project, make_project
 from tests.notify.support import PD_API, ROUTING_KEY, SLACK_URL, assert_no_secret
 
-NOTIFY = {"slack": {"webhook_env": "HVB_SLACK_HOOK", "channel": "#incidents"},
-          "pagerduty": {"routing_key_env": "HVB_PD_KEY", "api_url": PD_API}}  # fmt: skip
+NOTIFY = {
+    "slack": {"webhook_env": "HVB_SLACK_HOOK", "channel": "#incidents"},
+    "pagerduty": {"routing_key_env": "HVB_PD_KEY", "api_url": PD_API},
+}
 DEDUP = "opsctl/hotel-voice-bot/incident/INC-1"
 
 
@@ -77,8 +79,10 @@ def test_p0_pages_with_high_urgency_and_the_same_alert_is_acknowledged_and_resol
         "channel": "#incidents",
         "text": "🚨 Incident opened: INC-1 [P0] Every call fails",
         "blocks": [
-            {"type": "header",
-             "text": {"type": "plain_text", "emoji": True, "text": "🚨 Incident opened · INC-1 · P0"}},
+            {
+                "type": "header",
+                "text": {"type": "plain_text", "emoji": True, "text": "🚨 Incident opened · INC-1 · P0"},
+            },
             {"type": "section", "text": {"type": "mrkdwn", "text": "*Every call fails*"}},
         ],
         "attachments": [
@@ -96,16 +100,24 @@ def test_p0_pages_with_high_urgency_and_the_same_alert_is_acknowledged_and_resol
                     },
                     {
                         "type": "context",
-                        "elements": [{"type": "mrkdwn", "text": "opsctl · hotel-voice-bot · incident.opened · "
-                                                                "opsctl incident show INC-1"}],
+                        "elements": [
+                            {
+                                "type": "mrkdwn",
+                                "text": "opsctl · hotel-voice-bot · incident.opened · opsctl incident show INC-1",
+                            }
+                        ],
                     },
                 ],
             }
         ],
-    }  # fmt: skip
+    }
     assert last["text"] == "✅ Incident resolved: INC-1 [P0] Every call fails"
-    assert slack_fields(last) == ["*Severity*\nP0 (critical, high urgency)", "*Environment*\nproduction",
-                                  "*Actor*\nbob@example.com", "*Open for*\n35m00s"]  # fmt: skip
+    assert slack_fields(last) == [
+        "*Severity*\nP0 (critical, high urgency)",
+        "*Environment*\nproduction",
+        "*Actor*\nbob@example.com",
+        "*Open for*\n35m00s",
+    ]
     cause = {"type": "mrkdwn", "text": "*Cause*: bad deploy &lt;1.9.0&gt; &amp; pool"}
     assert last["attachments"][0]["blocks"][1] == {"type": "section", "text": cause}
 

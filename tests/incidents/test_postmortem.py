@@ -21,10 +21,16 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     monkeypatch.chdir(tmp_path)
     project = make_project(tmp_path)
     ws = Workspace.load(str(project.config), actor=CAROL, clock=project.clock)
-    deploy = Run("r20261127-093000-aaaaaa", "deploy", "production",
-                 {"image": "hvb:1.9.0", "timeout": 900.0, "reason": "booking flow v2", "approved_by": [BOB]},
-                 "hvb:1.8.0", "hvb:1.9.0", summary="deploy succeeded: hvb-release-1.9.0 (hvb:1.9.0) verified",
-                 checklists=(passed("post-deploy", "post-deploy"),))  # fmt: skip
+    deploy = Run(
+        "r20261127-093000-aaaaaa",
+        "deploy",
+        "production",
+        {"image": "hvb:1.9.0", "timeout": 900.0, "reason": "booking flow v2", "approved_by": [BOB]},
+        "hvb:1.8.0",
+        "hvb:1.9.0",
+        summary="deploy succeeded: hvb-release-1.9.0 (hvb:1.9.0) verified",
+        checklists=(passed("post-deploy", "post-deploy"),),
+    )
     record(ws, project.clock, deploy, -30, -22)
     project.clock.at(0)
     project.ok("incident", "open", "-s", "P1", "-t", "Booking calls fail | timeouts", "--env", "production")
@@ -34,10 +40,17 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     project.ok("incident", "note", "INC-1", "errors started after the 1.9.0 deploy", actor=BOB)
     ws.actor = BOB
     warned = Item("errors", "Error rate within the SLO", "metrics.error_rate", "warned", "error rate 0.80% near 1.00%")
-    rollback = Run("r20261127-100800-bbbbbb", "rollback", "production",
-                   {"to": None, "timeout": 900.0, "reason": "booking calls fail", "incident": "INC-1"},
-                   "hvb:1.9.0", "hvb:1.8.0", summary="rollback succeeded: hvb-release-1.8.0 (hvb:1.8.0) verified",
-                   checklists=(passed("verify", "rollback-verify", warned),), incident="INC-1")  # fmt: skip
+    rollback = Run(
+        "r20261127-100800-bbbbbb",
+        "rollback",
+        "production",
+        {"to": None, "timeout": 900.0, "reason": "booking calls fail", "incident": "INC-1"},
+        "hvb:1.9.0",
+        "hvb:1.8.0",
+        summary="rollback succeeded: hvb-release-1.8.0 (hvb:1.8.0) verified",
+        checklists=(passed("verify", "rollback-verify", warned),),
+        incident="INC-1",
+    )
     record(ws, project.clock, rollback, 8, 12)
     project.clock.at(40)
     project.ok("incident", "resolve", "INC-1", "--cause", "1.9.0 exhausted the DB pool; rolled back", actor=BOB)
@@ -53,7 +66,11 @@ def test_postmortem_matches_the_expected_file_and_is_recorded(project: Project) 
 
     (event,) = [e for e in project.events() if e["status"] == "postmortem"]
     assert (event["incident"], event["actor"], event["path"], event["template"]) == (
-        "INC-1", ALICE, "postmortems/INC-1.md", "built-in")  # fmt: skip
+        "INC-1",
+        ALICE,
+        "postmortems/INC-1.md",
+        "built-in",
+    )
     assert event["sha256"] == hashlib.sha256(written.read_bytes()).hexdigest()
     shown = project.ok("--json", "incident", "show", "INC-1").json()
     assert (shown["postmortem"], shown["postmortem_due"]) == ("postmortems/INC-1.md", False)
@@ -76,8 +93,9 @@ def test_the_timeline_and_changes_come_from_the_runs(project: Project) -> None:
     ]
     assert shown["runs"] == ["r20261127-100800-bbbbbb"]
     text = project.ok("incident", "show", "INC-1").out
-    assert ("rollback r20261127-100800-bbbbbb in production (for this incident): succeeded, hvb:1.9.0 → hvb:1.8.0, "
-            "verified") in text  # fmt: skip
+    assert (
+        "rollback r20261127-100800-bbbbbb in production (for this incident): succeeded, hvb:1.9.0 → hvb:1.8.0, verified"
+    ) in text
 
 
 def test_an_existing_draft_is_kept_unless_forced(project: Project) -> None:
@@ -86,7 +104,9 @@ def test_an_existing_draft_is_kept_unless_forced(project: Project) -> None:
     draft.write_text("edited by a person\n")
     again = project.run("incident", "postmortem", "INC-1")
     assert (again.code, again.error()) == (
-        2, "error: postmortems/INC-1.md already exists: edit it, or pass --force to write it again")  # fmt: skip
+        2,
+        "error: postmortems/INC-1.md already exists: edit it, or pass --force to write it again",
+    )
     assert draft.read_text() == "edited by a person\n"
     project.ok("incident", "postmortem", "INC-1", "--force")
     # The same draft, whose timeline now also shows the first one being written.
@@ -112,22 +132,34 @@ def test_a_project_template_overrides_the_built_in(project: Project) -> None:
     done = project.ok("incident", "postmortem", "INC-1")
     assert done.out == "INC-1 post-mortem written to postmortems/INC-1.md (template: templates/postmortem.md.j2)\n"
     assert (project.path / "postmortems" / "INC-1.md").read_text() == (
-        "# INC-1 (P1) Booking calls fail \\| timeouts\nrollback: hvb:1.9.0 -> hvb:1.8.0\nMTTR 40m00s\n")  # fmt: skip
+        "# INC-1 (P1) Booking calls fail \\| timeouts\nrollback: hvb:1.9.0 -> hvb:1.8.0\nMTTR 40m00s\n"
+    )
 
 
 @pytest.mark.parametrize(
     ("source", "line"),
     [
-        ("{{ ''.__class__.__mro__ }}", "error: templates/postmortem.md.j2 cannot be rendered: SecurityError: "
-                                       "access to attribute '__class__' of 'str' object is unsafe."),
-        ("{{ changes.append(1) }}", "error: templates/postmortem.md.j2 cannot be rendered: SecurityError: "
-                                    "access to attribute 'append' of 'list' object is unsafe."),
-        ("{{ secrets }}", "error: templates/postmortem.md.j2 cannot be rendered: UndefinedError: "
-                          "'secrets' is undefined"),
-        ("line one\n{% for x in %}", "error: templates/postmortem.md.j2:2 cannot be rendered: TemplateSyntaxError: "
-                                     "Expected an expression, got 'end of statement block'"),
+        (
+            "{{ ''.__class__.__mro__ }}",
+            "error: templates/postmortem.md.j2 cannot be rendered: SecurityError: "
+            "access to attribute '__class__' of 'str' object is unsafe.",
+        ),
+        (
+            "{{ changes.append(1) }}",
+            "error: templates/postmortem.md.j2 cannot be rendered: SecurityError: "
+            "access to attribute 'append' of 'list' object is unsafe.",
+        ),
+        (
+            "{{ secrets }}",
+            "error: templates/postmortem.md.j2 cannot be rendered: UndefinedError: 'secrets' is undefined",
+        ),
+        (
+            "line one\n{% for x in %}",
+            "error: templates/postmortem.md.j2:2 cannot be rendered: TemplateSyntaxError: "
+            "Expected an expression, got 'end of statement block'",
+        ),
     ],
-)  # fmt: skip
+)
 def test_project_templates_are_sandboxed(project: Project, source: str, line: str) -> None:
     (project.path / "templates").mkdir()
     (project.path / "templates" / "postmortem.md.j2").write_text(source)

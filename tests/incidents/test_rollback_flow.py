@@ -31,8 +31,9 @@ def test_incident_rolled_back_resolved_and_reported(
         project.clock.at(-30)
         project.ok("deploy", "staging", "--image", "hvb:1.8.0", *CONFIRMS, "--timeout", "20s")
         project.clock.at(-10)
-        bad = project.run("deploy", "staging", "--image", "hvb:1.9.0-bad", "--no-rollback", *CONFIRMS,
-                          "--timeout", "20s")  # fmt: skip
+        bad = project.run(
+            "deploy", "staging", "--image", "hvb:1.9.0-bad", "--no-rollback", *CONFIRMS, "--timeout", "20s"
+        )
         assert bad.code == 1, bad.out + bad.err
 
         project.clock.at(0)
@@ -55,9 +56,11 @@ def test_incident_rolled_back_resolved_and_reported(
     ]
     linked = [c for c in shown["changes"] if c["linked"]]
     assert [(c["run"], c["runbook"], c["image_before"], c["image_after"], c["verified"]) for c in linked] == [
-        (rollback_run, "rollback", "hvb:1.9.0-bad", "hvb:1.8.0", True)]  # fmt: skip
+        (rollback_run, "rollback", "hvb:1.9.0-bad", "hvb:1.8.0", True)
+    ]
     assert [c["checks"][0] for c in linked] == [
-        {"name": "rollback-verify", "status": "passed", "summary": "4 passed", "item": False}]  # fmt: skip
+        {"name": "rollback-verify", "status": "passed", "summary": "4 passed", "item": False}
+    ]
     suspects = [(c["runbook"], c["image_after"], c["status"]) for c in shown["changes"] if not c["linked"]]
     assert suspects == [("deploy", "hvb:1.8.0", "succeeded"), ("deploy", "hvb:1.9.0-bad", "failed")]
 
@@ -69,9 +72,14 @@ def test_incident_rolled_back_resolved_and_reported(
 
     report = project.ok("--json", "report", "--since", "7d").json()
     assert report["incidents"] == {
-        "opened": 1, "resolved": 1, "mttr_s": 1500.0, "by_severity": {"P0": 0, "P1": 1, "P2": 0, "P3": 0},
-        "p0p1_without_postmortem": 0, "missing_postmortems": [], "breached": [],
-    }  # fmt: skip
+        "opened": 1,
+        "resolved": 1,
+        "mttr_s": 1500.0,
+        "by_severity": {"P0": 0, "P1": 1, "P2": 0, "P3": 0},
+        "p0p1_without_postmortem": 0,
+        "missing_postmortems": [],
+        "breached": [],
+    }
     assert report["total"]["mttr_s"] is not None  # the deploy-based figure stands beside it
     text = project.ok("report", "--since", "7d").out
     assert "incidents: 1 opened (P0 0 · P1 1 · P2 0 · P3 0), 1 resolved; MTTR (opened → resolved) 25m00s" in text

@@ -19,8 +19,8 @@ from opsctl.actions.notify import (
     notify_webhook,
     notify_window,
 )
-from opsctl.actions.registry import get_action
-from opsctl.engine.executor import run_checklist
+from opsctl.engine.actions import get_action
+from opsctl.engine.checklist import run_checklist
 from opsctl.engine.loader import load_checklist
 from opsctl.engine.outcome import Status
 from opsctl.notify import deliver
@@ -76,8 +76,11 @@ def test_window_is_announced_on_every_configured_channel(tmp_path: Path, monkeyp
 
 @respx.mock
 def test_window_passes_when_one_channel_accepts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    ctx = notify_ctx(tmp_path, monkeypatch, notify={"slack": {"webhook_env": "HVB_SLACK_HOOK"},
-                                                    "webhook": {"url_env": "HVB_WEBHOOK"}})  # fmt: skip
+    ctx = notify_ctx(
+        tmp_path,
+        monkeypatch,
+        notify={"slack": {"webhook_env": "HVB_SLACK_HOOK"}, "webhook": {"url_env": "HVB_WEBHOOK"}},
+    )
     respx.post(SLACK_URL).respond(200, text="ok")
     respx.post(WEBHOOK_URL).respond(503)
 

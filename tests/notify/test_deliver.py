@@ -33,8 +33,9 @@ def test_client_errors_are_not_retried() -> None:
     route = respx.post(URL).respond(400, text="invalid_payload")
     sleeps = Sleeps()
     with httpx.Client() as client:
-        result = post_json(client, Request("slack", "Slack", URL, {"text": "x"}), "deploy.started",
-                           RetryPolicy(sleep=sleeps))  # fmt: skip
+        result = post_json(
+            client, Request("slack", "Slack", URL, {"text": "x"}), "deploy.started", RetryPolicy(sleep=sleeps)
+        )
     assert route.call_count == 1
     assert sleeps == []
     assert (result.status, result.summary, result.http_status) == (

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from opsctl.actions.onboarding import ToolsParams, tools
-from opsctl.engine.executor import ItemResult
+from opsctl.engine.checklist import ItemResult
 from opsctl.onboarding import run_onboarding
 from tests.onboarding.support import ALICE, BOB, record_deploy, workspace
 from tests.support import moto_server as aws_support
@@ -19,10 +19,14 @@ from tests.support.moto_server import MotoServer
 moto_server = aws_support.moto_server
 aws = aws_support.aws
 
-SHADOW_MISSING = ("no staging deploy by alice@example.com in the audit log yet: sit with a mentor and run "
-                  "`opsctl deploy staging --image IMAGE` together")  # fmt: skip
-SUPERVISED_MISSING = ("no supervised staging deploy by alice@example.com in the audit log yet{others}: with your "
-                      "mentor, run `opsctl deploy staging --image IMAGE --supervisor MENTOR`")  # fmt: skip
+SHADOW_MISSING = (
+    "no staging deploy by alice@example.com in the audit log yet: sit with a mentor and run "
+    "`opsctl deploy staging --image IMAGE` together"
+)
+SUPERVISED_MISSING = (
+    "no supervised staging deploy by alice@example.com in the audit log yet{others}: with your "
+    "mentor, run `opsctl deploy staging --image IMAGE --supervisor MENTOR`"
+)
 
 
 def outcome(tmp_path: Path, week: str, item_id: str, **kwargs: Any) -> ItemResult:
@@ -52,15 +56,21 @@ def test_tools_name_what_is_missing_or_too_old(tmp_path: Path) -> None:
 def test_aws_credentials_are_checked_with_sts(tmp_path: Path, aws: MotoServer) -> None:
     result = outcome(tmp_path, "1", "aws-credentials")
     assert (result.status.value, result.summary) == (
-        "passed", "AWS credentials work: arn:aws:sts::123456789012:user/moto (account 123456789012)")  # fmt: skip
+        "passed",
+        "AWS credentials work: arn:aws:sts::123456789012:user/moto (account 123456789012)",
+    )
     assert result.detail["region"] == "eu-west-1"  # the staging environment's region
 
 
 def test_missing_aws_credentials_fail_the_item_with_how_to_set_them(tmp_path: Path) -> None:
     result = outcome(tmp_path, "1", "aws-credentials")
-    assert (result.status.value, result.summary) == ("failed", (
-        "no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
-        "or run `aws sso login`; then run `opsctl onboard` again"))  # fmt: skip
+    assert (result.status.value, result.summary) == (
+        "failed",
+        (
+            "no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+            "or run `aws sso login`; then run `opsctl onboard` again"
+        ),
+    )
 
 
 def test_an_unknown_aws_profile_fails_the_item(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -89,11 +99,14 @@ def test_shadow_and_supervised_deploys_come_from_the_audit_log(tmp_path: Path) -
     run = record_deploy(workspace(tmp_path))  # alice deploys to staging, no supervisor recorded
     shadow = outcome(tmp_path, "2", "shadow-deploy")
     assert shadow.status.value == "passed"
-    assert re.fullmatch(rf"deploy of hvb:1\.8\.0 to staging by {ALICE} on \S+ \S+ \(succeeded; run {run}\)",
-                        shadow.summary), shadow.summary  # fmt: skip
+    assert re.fullmatch(
+        rf"deploy of hvb:1\.8\.0 to staging by {ALICE} on \S+ \S+ \(succeeded; run {run}\)", shadow.summary
+    ), shadow.summary
     supervised = outcome(tmp_path, "3", "supervised-deploy")
     assert (supervised.status.value, supervised.summary) == (
-        "failed", SUPERVISED_MISSING.format(others=" (1 without --supervisor)"))  # fmt: skip
+        "failed",
+        SUPERVISED_MISSING.format(others=" (1 without --supervisor)"),
+    )
 
     run = record_deploy(workspace(tmp_path), supervisor=BOB, status="rolled_back")
     supervised = outcome(tmp_path, "3", "supervised-deploy")

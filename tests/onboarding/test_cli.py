@@ -42,8 +42,13 @@ def test_in_a_terminal_a_person_confirms_and_sees_the_runbook_docs(tmp_path: Pat
     project(tmp_path)
     done = opsctl("onboard", interactive=True, input="y\ny\nn\nno access yet\n")
     assert done.code == 1, done.out + done.err  # the AWS credentials are missing
-    for shown in ("Read all operational runbooks", "runbooks/deployment.md", "runbooks/rollback.md",
-                  "runbooks/hot-patch.md", "opsctl checklist list"):  # fmt: skip
+    for shown in (
+        "Read all operational runbooks",
+        "runbooks/deployment.md",
+        "runbooks/rollback.md",
+        "runbooks/hot-patch.md",
+        "opsctl checklist list",
+    ):
         assert shown in done.out
     status = json.loads(opsctl("--json", "onboard", "status").out)
     week = {i["id"]: i["state"] for i in status["weeks"][0]["items"]}
@@ -61,8 +66,11 @@ def test_status_json_shows_each_week_and_what_is_next(tmp_path: Path) -> None:
     assert data["path"] == str(tmp_path / ".opsctl" / "onboarding" / "alice@example.com.json")
     weeks = {w["week"]: (w["done"], w["total"], w["complete"]) for w in data["weeks"]}
     assert weeks == {"1": (5, 6, False), "2": (0, 4, False), "3": (0, 4, False), "ongoing": (0, 4, False)}
-    assert data["next"] == {"week": "1", "id": "aws-credentials",
-                            "title": "Set up local development environment: AWS credentials work"}  # fmt: skip
+    assert data["next"] == {
+        "week": "1",
+        "id": "aws-credentials",
+        "title": "Set up local development environment: AWS credentials work",
+    }
     aws = next(i for i in data["weeks"][0]["items"] if i["id"] == "aws-credentials")
     assert (aws["machine"], aws["state"], aws["last_status"]) == (True, "open", "failed")
 
@@ -111,9 +119,9 @@ def test_bad_confirm_exits_2_with_one_line(tmp_path: Path) -> None:
     cases = {
         ("--confirm", "nope"): "--confirm nope: no onboarding item has that id (see `opsctl onboard status`)",
         ("--confirm", "aws-credentials"): "--confirm aws-credentials: opsctl checks that item itself; it cannot "
-                                          "be confirmed by hand",
+        "be confirmed by hand",
         ("--week", "1", "--confirm", "on-call"): "--confirm on-call: that item is in week 3, not week 1",
-    }  # fmt: skip
+    }
     for args, message in cases.items():
         done = opsctl("onboard", *args)
         assert (done.code, done.err) == (2, f"error: {message}\n")
@@ -124,12 +132,31 @@ def test_a_real_supervised_deploy_completes_the_week_3_item(tmp_path: Path) -> N
 
     with open_sandbox() as sandbox:
         config = str(sandbox.config_path)
-        confirms = ("--confirm", "tests-confirmed", "--confirm", "code-review-confirmed", "--confirm", "security-scan",
-                    "--confirm", "performance-tests")  # fmt: skip
+        confirms = (
+            "--confirm",
+            "tests-confirmed",
+            "--confirm",
+            "code-review-confirmed",
+            "--confirm",
+            "security-scan",
+            "--confirm",
+            "performance-tests",
+        )
         before = opsctl("--config", config, "onboard", "--week", "3")
         assert "FAIL  supervised-deploy  no supervised staging deploy by alice@example.com" in before.out
-        deploy = opsctl("--config", config, "deploy", "staging", "--image", "hvb:1.8.0", "--supervisor", BOB,
-                        "--timeout", "30s", *confirms)  # fmt: skip
+        deploy = opsctl(
+            "--config",
+            config,
+            "deploy",
+            "staging",
+            "--image",
+            "hvb:1.8.0",
+            "--supervisor",
+            BOB,
+            "--timeout",
+            "30s",
+            *confirms,
+        )
         assert deploy.code == 0, deploy.out + deploy.err
         after = opsctl("--config", config, "onboard", "--week", "3")
         assert f"PASS  supervised-deploy  deploy of hvb:1.8.0 to staging by {ALICE}" in after.out, after.out

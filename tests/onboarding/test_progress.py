@@ -17,15 +17,31 @@ from opsctl.onboarding.progress import progress_path
 from tests.onboarding.support import ALICE, BOB, project, workspace
 
 SEED = {  # the seed's "Onboarding for New Engineers", week by week
-    "1": ["Read all operational runbooks", "Understand system architecture", "Set up local development environment",
-          "Review monitoring dashboards"],
-    "2": ["Shadow a deployment to staging", "Participate in incident response simulation",
-          "Review recent incident post-mortems", "Complete security training"],
-    "3": ["Perform a supervised deployment", "Join on-call rotation (with mentorship)",
-          "Review and suggest improvements to documentation", "Participate in operational review meeting"],
-    "ongoing": ["Regular knowledge sharing sessions", "Cross-training on different system components",
-                "Participation in operational improvement initiatives", "Contribution to runbook updates"],
-}  # fmt: skip
+    "1": [
+        "Read all operational runbooks",
+        "Understand system architecture",
+        "Set up local development environment",
+        "Review monitoring dashboards",
+    ],
+    "2": [
+        "Shadow a deployment to staging",
+        "Participate in incident response simulation",
+        "Review recent incident post-mortems",
+        "Complete security training",
+    ],
+    "3": [
+        "Perform a supervised deployment",
+        "Join on-call rotation (with mentorship)",
+        "Review and suggest improvements to documentation",
+        "Participate in operational review meeting",
+    ],
+    "ongoing": [
+        "Regular knowledge sharing sessions",
+        "Cross-training on different system components",
+        "Participation in operational improvement initiatives",
+        "Contribution to runbook updates",
+    ],
+}
 
 
 def item(progress: Progress, week: str, item_id: str) -> ItemProgress:

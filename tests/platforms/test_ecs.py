@@ -24,7 +24,7 @@ from opsctl.errors import BadInput, NeedsHuman
 from opsctl.platforms.base import Release, RolloutOptions, RolloutStatus
 from opsctl.platforms.ecs import EcsPlatform
 from opsctl.platforms.ecs_taskdef import diff_lines, masked, registrable
-from opsctl.redact import Redactor
+from opsctl.values.redact import Redactor
 from tests.support import moto_server as aws_support
 from tests.support.moto_server import EcsService, MotoServer, create_ecs_service
 
@@ -57,9 +57,7 @@ def service_now(svc: EcsService) -> dict[str, Any]:
     return dict(svc.client().describe_services(cluster=svc.cluster, services=[svc.service])["services"][0])
 
 
-def deployment(
-    dep_id: str, td: str, status: str, state: str, running: int = 1, **extra: Any
-) -> dict[str, Any]:
+def deployment(dep_id: str, td: str, status: str, state: str, running: int = 1, **extra: Any) -> dict[str, Any]:
     return {
         "id": dep_id,
         "status": status,
@@ -225,15 +223,12 @@ def test_missing_container_lists_the_containers(aws: MotoServer) -> None:
     with pytest.raises(BadInput) as caught:
         make_platform(svc, container="web").deploy("hvb:1.8.0", fast())
     assert str(caught.value) == (
-        "container 'web' is not in task definition hvb:1 (it has: bot, envoy); "
-        "set platform.container in opsctl.yaml"
+        "container 'web' is not in task definition hvb:1 (it has: bot, envoy); set platform.container in opsctl.yaml"
     )
     assert revisions(svc) == ["hvb:1"]
 
 
-def test_missing_credentials_says_how_to_provide_them(
-    ecs_service: EcsService, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_missing_credentials_says_how_to_provide_them(ecs_service: EcsService, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     with pytest.raises(BadInput) as caught:
@@ -301,9 +296,7 @@ def test_shown_task_definitions_mask_environment_values_and_secret_references() 
     assert "parameter/db" not in text
     assert '"value": "***"' in text
     assert '"valueFrom": "***"' in text
-    assert masked(body)["containerDefinitions"][0]["environment"] == [
-        {"name": "OPENAI_API_KEY", "value": "***"}
-    ]
+    assert masked(body)["containerDefinitions"][0]["environment"] == [{"name": "OPENAI_API_KEY", "value": "***"}]
     assert body["containerDefinitions"][0]["environment"][0]["value"] == SECRET  # the original is untouched
 
 
@@ -432,10 +425,7 @@ def test_failed_rollout_is_detected_without_waiting_for_the_timeout(ecs_service:
     result = platform.deploy("hvb:1.8.0", fast(timeout=60.0))
 
     assert result.status is RolloutStatus.FAILED
-    assert (
-        result.message
-        == "ECS rollout of hvb:2 failed: ECS deployment circuit breaker: tasks failed to start."
-    )
+    assert result.message == "ECS rollout of hvb:2 failed: ECS deployment circuit breaker: tasks failed to start."
     assert time.monotonic() - started < 5
 
 

@@ -19,7 +19,7 @@ from opsctl.platforms.fly import FlyPlatform
 from opsctl.platforms.fly_http import FlyAmbiguous, FlyApiError, FlyClient, retry_after_seconds
 from opsctl.platforms.fly_leases import LeaseSet
 from opsctl.platforms.fly_machine_ops import MachineOps
-from opsctl.redact import Redactor
+from opsctl.values.redact import Redactor
 from tests.support.fly_api import DEFAULT_IMAGE as OLD
 from tests.support.fly_api import TOKEN, FakeFlyApi, fly_api_fixture, fly_env_fixture  # noqa: F401 - registers fly_api, fly_env
 

@@ -20,8 +20,16 @@ aws = aws_support.aws
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No config, actor, colour, proxy or secret from the caller's shell, nor its git config."""
     monkeypatch.chdir(tmp_path)
-    for name in ("OPSCTL_CONFIG", "OPSCTL_ACTOR", "FORCE_COLOR", "GITHUB_STEP_SUMMARY", "HVB_GH_TOKEN",
-                 "HVB_SLACK_HOOK", "HVB_PD_KEY", "HVB_WEBHOOK"):  # fmt: skip
+    for name in (
+        "OPSCTL_CONFIG",
+        "OPSCTL_ACTOR",
+        "FORCE_COLOR",
+        "GITHUB_STEP_SUMMARY",
+        "HVB_GH_TOKEN",
+        "HVB_SLACK_HOOK",
+        "HVB_PD_KEY",
+        "HVB_WEBHOOK",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "250")

@@ -32,8 +32,16 @@ from tests.support.moto_server import EcsService
 
 ACTOR = "dev@example.com"
 APPROVER = "lead@example.com"
-CONFIRMS = ("--confirm", "tests-confirmed", "--confirm", "code-review-confirmed",
-            "--confirm", "security-scan", "--confirm", "performance-tests")  # fmt: skip
+CONFIRMS = (
+    "--confirm",
+    "tests-confirmed",
+    "--confirm",
+    "code-review-confirmed",
+    "--confirm",
+    "security-scan",
+    "--confirm",
+    "performance-tests",
+)
 HOLIDAY = {"from": "2026-12-24T00:00:00Z", "to": "2026-12-27T00:00:00Z", "reason": "holiday freeze"}
 HOLIDAY_SPAN = "2026-12-24T00:00:00+00:00 to 2026-12-27T00:00:00+00:00"
 IN_FREEZE = datetime(2026, 12, 25, 12, 0, tzinfo=UTC)
@@ -211,8 +219,9 @@ class Project:
         self.configure()
         self.repo.git.push("-q", "-u", "origin", "main")
 
-    def config(self, *, staging: dict[str, Any] | None = None, production: dict[str, Any] | None = None,
-               **top: Any) -> dict[str, Any]:  # fmt: skip
+    def config(
+        self, *, staging: dict[str, Any] | None = None, production: dict[str, Any] | None = None, **top: Any
+    ) -> dict[str, Any]:
         def env(service: EcsService, bot: ServiceBot, extra: dict[str, Any]) -> dict[str, Any]:
             base = {
                 "platform": service.platform_config(poll_interval="0.2s"),
@@ -251,8 +260,14 @@ class Project:
 
     # -- running the CLI ------------------------------------------------------------------------
 
-    def invoke(self, *args: str, actor: str = ACTOR, clock: datetime | None = None, input: str | None = None,
-               interactive: bool = False) -> Result:  # fmt: skip
+    def invoke(
+        self,
+        *args: str,
+        actor: str = ACTOR,
+        clock: datetime | None = None,
+        input: str | None = None,
+        interactive: bool = False,
+    ) -> Result:
         now: Callable[[], datetime] | None = (lambda: clock) if clock is not None else None
         application = Application(interactive=interactive, actor=actor, clock=now)
         return CliRunner().invoke(app, ["--config", str(self.config_path), *args], obj=application, input=input)
@@ -288,7 +303,8 @@ class Project:
         service = self.staging if env == "staging" else self.production
         client = service.client()
         arn = client.describe_services(cluster=service.cluster, services=[service.service])["services"][0][
-            "taskDefinition"]  # fmt: skip
+            "taskDefinition"
+        ]
         td = client.describe_task_definition(taskDefinition=arn)["taskDefinition"]
         return next(c["image"] for c in td["containerDefinitions"] if c["name"] == service.container)
 

@@ -92,21 +92,41 @@ def test_one_person_named_twice_is_one_approval(project: Project) -> None:
 
 def _fake_github(receiver: Receiver, sha: str, reviews: list[dict[str, Any]]) -> None:
     base = f"/repos/{REPO}"
-    receiver.route("GET", f"{base}/commits/{sha}/check-runs",
-                   {"total_count": 1, "check_runs": [{"name": "ci", "status": "completed", "conclusion": "success",
-                                                      "html_url": "https://ci.example.test/1"}]})  # fmt: skip
+    receiver.route(
+        "GET",
+        f"{base}/commits/{sha}/check-runs",
+        {
+            "total_count": 1,
+            "check_runs": [
+                {"name": "ci", "status": "completed", "conclusion": "success", "html_url": "https://ci.example.test/1"}
+            ],
+        },
+    )
     receiver.route("GET", f"{base}/commits/{sha}/status", {"state": "success", "statuses": []})
-    receiver.route("GET", f"{base}/commits/{sha}/pulls", [
-        {"number": 7, "title": "Fix the booking parser", "user": {"login": "dev"}, "state": "closed",
-         "merged_at": "2026-12-18T10:00:00Z", "merge_commit_sha": sha, "html_url": "https://gh.example.test/pull/7"},
-    ])  # fmt: skip
+    receiver.route(
+        "GET",
+        f"{base}/commits/{sha}/pulls",
+        [
+            {
+                "number": 7,
+                "title": "Fix the booking parser",
+                "user": {"login": "dev"},
+                "state": "closed",
+                "merged_at": "2026-12-18T10:00:00Z",
+                "merge_commit_sha": sha,
+                "html_url": "https://gh.example.test/pull/7",
+            },
+        ],
+    )
     receiver.route("GET", f"{base}/pulls/7/reviews", reviews)
 
 
 @pytest.fixture
 def on_github(guarded: Project, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> Project:
-    guarded.configure(production={"requires": {"approvals": 1}},
-                      github={"repo": REPO, "api_url": receiver.url, "token_env": "HVB_GH_TOKEN"})  # fmt: skip
+    guarded.configure(
+        production={"requires": {"approvals": 1}},
+        github={"repo": REPO, "api_url": receiver.url, "token_env": "HVB_GH_TOKEN"},
+    )
     guarded.repo.create_tag("v1.8.0")  # the image hvb:1.8.0 was built from HEAD
     monkeypatch.setenv("HVB_GH_TOKEN", GH_TOKEN)
     return guarded
@@ -114,8 +134,11 @@ def on_github(guarded: Project, receiver: Receiver, monkeypatch: pytest.MonkeyPa
 
 def test_an_approval_on_the_merged_pull_request_is_enough(on_github: Project, receiver: Receiver) -> None:
     sha = on_github.repo.head.commit.hexsha
-    _fake_github(receiver, sha, [{"user": {"login": "ann"}, "state": "COMMENTED"},
-                                 {"user": {"login": "ann"}, "state": "APPROVED"}])  # fmt: skip
+    _fake_github(
+        receiver,
+        sha,
+        [{"user": {"login": "ann"}, "state": "COMMENTED"}, {"user": {"login": "ann"}, "state": "APPROVED"}],
+    )
     confirms = ("--confirm", "security-scan", "--confirm", "performance-tests")
 
     result = on_github.deploy("production", "hvb:1.8.0", confirms=confirms)
@@ -141,8 +164,10 @@ def test_a_pull_request_approved_only_by_its_author_is_no_approval(on_github: Pr
 
     assert result.exit_code == 1, output(result)
     assert error_line(result) == NEEDS_APPROVAL
-    assert "approvals on GitHub: PR #7 has 0 approval(s), 1 required; approval by dev does not count " \
-           "(author or deployer)" in result.stdout  # fmt: skip
+    assert (
+        "approvals on GitHub: PR #7 has 0 approval(s), 1 required; approval by dev does not count "
+        "(author or deployer)" in result.stdout
+    )
     assert on_github.image("production") == "hvb:1.7.0"
 
 

@@ -15,12 +15,15 @@ INVALID = "error: '{image}' is not a valid image reference; use name:tag or name
         (("deploy", "production"), "hvb 1.8", INVALID.format(image="hvb 1.8")),
         (("hotpatch", "production", "--incident", "INC-42"), "HVB:1.8.1", INVALID.format(image="HVB:1.8.1")),
         (("hotpatch", "production", "--incident", "INC-42"), "hvb:-1.8.1", INVALID.format(image="hvb:-1.8.1")),
-        (("hotpatch", "production", "--incident", "INC-42"), "hvb",
-         "error: 'hvb' has no tag or digest; name the exact version, like hvb:1.8.0"),
+        (
+            ("hotpatch", "production", "--incident", "INC-42"),
+            "hvb",
+            "error: 'hvb' has no tag or digest; name the exact version, like hvb:1.8.0",
+        ),
         (("changes", "production"), "hvb:1.8.0;rm", INVALID.format(image="hvb:1.8.0;rm")),
     ],
     ids=["deploy-space", "hotpatch-upper-case", "hotpatch-dash-tag", "hotpatch-no-tag", "changes-junk"],
-)  # fmt: skip
+)
 def test_a_malformed_image_exits_2_before_anything_runs(
     project: Project, command: tuple[str, ...], image: str, message: str
 ) -> None:
@@ -41,8 +44,18 @@ def test_an_unknown_environment_is_named_with_the_known_ones(project: Project) -
 
 
 def test_a_protected_environment_without_a_terminal_needs_yes(project: Project) -> None:
-    result = project.invoke("hotpatch", "production", "--image", "hvb:1.8.1", "--incident", "INC-42",
-                            "--confirm", "tests-confirmed", "--confirm", "performance-tests")  # fmt: skip
+    result = project.invoke(
+        "hotpatch",
+        "production",
+        "--image",
+        "hvb:1.8.1",
+        "--incident",
+        "INC-42",
+        "--confirm",
+        "tests-confirmed",
+        "--confirm",
+        "performance-tests",
+    )
 
     assert result.exit_code == 2, output(result)
     assert error_line(result) == (

@@ -26,8 +26,10 @@ def _commit(project: Project, subject: str, author: str, hours: int) -> str:
 def history(project: Project) -> dict[str, str]:
     """v1.7.0 (what both environments run), two commits to v1.8.0, one more on HEAD."""
     project.repo.create_tag("v1.7.0")
-    shas = {"fix": _commit(project, "Fix the booking parser", "Grace Hopper", 1),
-            "feature": _commit(project, "Add late checkout intent", "Ada Lovelace", 2)}  # fmt: skip
+    shas = {
+        "fix": _commit(project, "Fix the booking parser", "Grace Hopper", 1),
+        "feature": _commit(project, "Add late checkout intent", "Ada Lovelace", 2),
+    }
     project.repo.create_tag("v1.8.0")
     shas["docs"] = _commit(project, "Document the freeze windows", "Ada Lovelace", 26)
     return shas
@@ -52,11 +54,19 @@ def test_changes_up_to_an_image_as_json(project: Project, history: dict[str, str
     data = json.loads(result.stdout)
     assert (data["env"], data["from"]["image"], data["to"]) == ("production", "hvb:1.7.0", "hvb:1.8.0")
     assert data["commits"] == [
-        {"sha": history["feature"], "subject": "Add late checkout intent", "author": "Ada Lovelace",
-         "date": "2026-12-01T11:00:00+00:00"},
-        {"sha": history["fix"], "subject": "Fix the booking parser", "author": "Grace Hopper",
-         "date": "2026-12-01T10:00:00+00:00"},
-    ]  # fmt: skip
+        {
+            "sha": history["feature"],
+            "subject": "Add late checkout intent",
+            "author": "Ada Lovelace",
+            "date": "2026-12-01T11:00:00+00:00",
+        },
+        {
+            "sha": history["fix"],
+            "subject": "Fix the booking parser",
+            "author": "Grace Hopper",
+            "date": "2026-12-01T10:00:00+00:00",
+        },
+    ]
 
 
 def test_changes_to_an_image_that_is_no_git_ref_exits_2_naming_it(project: Project, history: dict[str, str]) -> None:

@@ -92,11 +92,13 @@ def test_an_emergency_runbook_without_an_incident_does_not_pass_the_freeze(froze
     ("window", "problem"),
     [
         ({"from": "2026-12-27T00:00:00Z", "to": "2026-12-24T00:00:00Z"}, "'to' must be after 'from'"),
-        ({"from": "2026-12-24T00:00:00", "to": "2026-12-27T00:00:00"},
-         "give times with a zone, like 2026-12-24T00:00:00Z"),
+        (
+            {"from": "2026-12-24T00:00:00", "to": "2026-12-27T00:00:00"},
+            "give times with a zone, like 2026-12-24T00:00:00Z",
+        ),
     ],
     ids=["to-before-from", "no-zone"],
-)  # fmt: skip
+)
 def test_a_bad_window_is_a_config_error_naming_file_and_line(
     project: Project, window: dict[str, str], problem: str
 ) -> None:

@@ -31,16 +31,23 @@ def _unpushed(project: Project) -> None:
 @pytest.mark.parametrize(
     ("breakage", "failed", "summaries"),
     [
-        (_dirty, "git-clean",
-         {"git-clean": "working tree has 1 uncommitted change(s): ?? notes.txt; commit or stash them"}),
-        (_feature_branch, "git-branch, git-pushed",
-         {"git-branch": "on branch feature, expected main",
-          "git-pushed": "branch feature has no upstream; push it with: git push -u origin feature"}),
-        (_unpushed, "git-pushed",
-         {"git-pushed": "1 commit(s) on main not pushed to origin/main; run git push"}),
+        (
+            _dirty,
+            "git-clean",
+            {"git-clean": "working tree has 1 uncommitted change(s): ?? notes.txt; commit or stash them"},
+        ),
+        (
+            _feature_branch,
+            "git-branch, git-pushed",
+            {
+                "git-branch": "on branch feature, expected main",
+                "git-pushed": "branch feature has no upstream; push it with: git push -u origin feature",
+            },
+        ),
+        (_unpushed, "git-pushed", {"git-pushed": "1 commit(s) on main not pushed to origin/main; run git push"}),
     ],
     ids=["dirty-tree", "other-branch", "unpushed"],
-)  # fmt: skip
+)
 def test_a_protected_environment_wants_a_clean_pushed_main(
     project: Project, breakage: Callable[[Project], None], failed: str, summaries: dict[str, str]
 ) -> None:
@@ -62,8 +69,7 @@ def test_an_unprotected_environment_is_not_held_by_the_git_gates(project: Projec
     _dirty(project)
     _feature_branch(project)
 
-    result = project.invoke("checklist", "run", "pre-deploy", "--env", "staging", *CONFIRMS,
-                            "--set", "image=hvb:1.8.0")  # fmt: skip
+    result = project.invoke("checklist", "run", "pre-deploy", "--env", "staging", *CONFIRMS, "--set", "image=hvb:1.8.0")
 
     assert result.exit_code == 0, output(result)
     for item in ("git-clean", "git-branch", "git-pushed"):
@@ -79,10 +85,13 @@ def test_a_release_tag_must_be_a_git_tag_at_head(project: Project) -> None:
 
     assert refused.exit_code == 1, output(refused)
     event = _finished(project, "pre-deploy/git-tag")
-    assert (event["status"], event["summary"]) == ("failed", (
-        rf"image tag 1.8.0 matches the release pattern \d+\.\d+\.\d+ but there is no git tag 1.8.0 "
-        f"(HEAD {head} has no git tag); tag the release: git tag 1.8.0 && git push origin 1.8.0"
-    ))  # fmt: skip
+    assert (event["status"], event["summary"]) == (
+        "failed",
+        (
+            rf"image tag 1.8.0 matches the release pattern \d+\.\d+\.\d+ but there is no git tag 1.8.0 "
+            f"(HEAD {head} has no git tag); tag the release: git tag 1.8.0 && git push origin 1.8.0"
+        ),
+    )
     assert project.image("production") == "hvb:1.7.0"
 
     project.repo.create_tag("v1.8.0")
@@ -101,10 +110,16 @@ def test_github_checks_that_are_not_green_hold_the_deploy(
     project.repo.create_tag("v1.8.0")
     monkeypatch.setenv("HVB_GH_TOKEN", "gh-policy-token-0123456789abcdef")
     sha = project.repo.head.commit.hexsha
-    receiver.route("GET", f"/repos/acme/hvb/commits/{sha}/check-runs", {"check_runs": [
-        {"name": "lint", "status": "completed", "conclusion": "success"},
-        {"name": "unit", "status": "completed", "conclusion": "failure"},
-    ]})  # fmt: skip
+    receiver.route(
+        "GET",
+        f"/repos/acme/hvb/commits/{sha}/check-runs",
+        {
+            "check_runs": [
+                {"name": "lint", "status": "completed", "conclusion": "success"},
+                {"name": "unit", "status": "completed", "conclusion": "failure"},
+            ]
+        },
+    )
     receiver.route("GET", f"/repos/acme/hvb/commits/{sha}/status", {"statuses": []})
     receiver.route("GET", f"/repos/acme/hvb/commits/{sha}/pulls", [])
 
@@ -118,7 +133,10 @@ def test_github_checks_that_are_not_green_hold_the_deploy(
         f"CI is not green on {sha[:7]} (image hvb:1.8.0: git tag v1.8.0): failing: unit (failure)",
     )
     review = _finished(project, "pre-deploy/code-review")
-    assert (review["status"], review["summary"]) == ("failed", (
-        f"no pull request found for {sha[:7]} (image hvb:1.8.0: git tag v1.8.0): changes must be merged "
-        "through a reviewed pull request"
-    ))  # fmt: skip
+    assert (review["status"], review["summary"]) == (
+        "failed",
+        (
+            f"no pull request found for {sha[:7]} (image hvb:1.8.0: git tag v1.8.0): changes must be merged "
+            "through a reviewed pull request"
+        ),
+    )

@@ -35,8 +35,11 @@ def test_hotpatch_is_an_emergency_change_with_its_incident_on_every_event(projec
     run = project.last_run()
     events = project.events(run)
     assert {e["runbook"] for e in events} == {"hot-patch"}
-    assert [(e["step"], e["change_type"], e["incident"]) for e in events
-            if (e.get("change_type"), e.get("incident")) != ("emergency", "INC-42")] == []  # fmt: skip
+    assert [
+        (e["step"], e["change_type"], e["incident"])
+        for e in events
+        if (e.get("change_type"), e.get("incident")) != ("emergency", "INC-42")
+    ] == []
     (record,) = [e for e in step_events(events, "gates/change-record") if e["status"] != "started"]
     assert record["status"] == "passed"
     assert record["summary"] == "recorded: emergency change, incident INC-42, reason: fix booking crash"
@@ -62,8 +65,15 @@ def test_a_failed_hotpatch_rolls_back_and_every_event_stays_emergency_with_the_i
 
 def test_a_skipped_performance_test_is_recorded_with_the_persons_reason(project: Project) -> None:
     # In a terminal: CI confirmed (y), performance testing skipped (s) with a reason.
-    result = project.hotpatch("production", "hvb:1.8.1", "--incident", "INC-42", confirms=(), interactive=True,
-                              input="y\ns\nno time: guests cannot book\n")  # fmt: skip
+    result = project.hotpatch(
+        "production",
+        "hvb:1.8.1",
+        "--incident",
+        "INC-42",
+        confirms=(),
+        interactive=True,
+        input="y\ns\nno time: guests cannot book\n",
+    )
 
     assert result.exit_code == 0, output(result)
     events = project.events(project.last_run())

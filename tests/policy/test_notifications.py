@@ -19,11 +19,13 @@ TS = "2026-12-20T12:00:00Z"  # the injected clock (OUTSIDE_FREEZE)
 
 @pytest.fixture
 def notified(project: Project, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> Project:
-    project.configure(notify={
-        "slack": {"webhook_env": "HVB_SLACK_HOOK"},
-        "pagerduty": {"routing_key_env": "HVB_PD_KEY", "api_url": receiver.url},
-        "webhook": {"url_env": "HVB_WEBHOOK"},
-    })  # fmt: skip
+    project.configure(
+        notify={
+            "slack": {"webhook_env": "HVB_SLACK_HOOK"},
+            "pagerduty": {"routing_key_env": "HVB_PD_KEY", "api_url": receiver.url},
+            "webhook": {"url_env": "HVB_WEBHOOK"},
+        }
+    )
     monkeypatch.setenv("HVB_SLACK_HOOK", receiver.url + SLACK_PATH)
     monkeypatch.setenv("HVB_PD_KEY", ROUTING_KEY)
     monkeypatch.setenv("HVB_WEBHOOK", receiver.url + WEBHOOK_PATH)
@@ -51,12 +53,26 @@ def _message(event: str, env: str, before: str | None, after: str, run: str, **o
     style = EVENTS[event]
     images = " → ".join(i for i in (before, after) if i)
     body = {
-        "source": "opsctl", "event": event, "outcome": style.outcome, "title": style.title,
-        "headline": f"{style.title}: hotel-voice-bot {env} {images}", "service": "hotel-voice-bot", "env": env,
-        "protected": env == "production", "image_before": before, "image_after": after, "actor": ACTOR,
-        "run": run, "duration": "0ms", "change_type": "normal", "incident": None, "reason": None,
-        "summary": None, "text": None, "ts": TS,
-    }  # fmt: skip
+        "source": "opsctl",
+        "event": event,
+        "outcome": style.outcome,
+        "title": style.title,
+        "headline": f"{style.title}: hotel-voice-bot {env} {images}",
+        "service": "hotel-voice-bot",
+        "env": env,
+        "protected": env == "production",
+        "image_before": before,
+        "image_after": after,
+        "actor": ACTOR,
+        "run": run,
+        "duration": "0ms",
+        "change_type": "normal",
+        "incident": None,
+        "reason": None,
+        "summary": None,
+        "text": None,
+        "ts": TS,
+    }
     body.update(overrides)
     return body
 
@@ -94,8 +110,14 @@ def test_a_good_deploy_announces_its_start_and_its_success(notified: Project, re
         "deploy.succeeded", "staging", "hvb:1.7.0", "hvb:1.8.0", run, summary=summary
     )
     fields = [f["text"] for f in slack[-1]["attachments"][0]["blocks"][0]["fields"]]
-    assert fields == ["*Environment*\nstaging", "*Image*\n`hvb:1.7.0` → `hvb:1.8.0`", f"*Actor*\n{ACTOR}",
-                      f"*Run*\n{run}", "*Duration*\n0ms", "*Change type*\nnormal"]  # fmt: skip
+    assert fields == [
+        "*Environment*\nstaging",
+        "*Image*\n`hvb:1.7.0` → `hvb:1.8.0`",
+        f"*Actor*\n{ACTOR}",
+        f"*Run*\n{run}",
+        "*Duration*\n0ms",
+        "*Change type*\nnormal",
+    ]
 
 
 def test_a_rolled_back_deploy_announces_the_failure_and_the_rollback(notified: Project, receiver: Receiver) -> None:
@@ -116,36 +138,48 @@ def test_a_rolled_back_deploy_announces_the_failure_and_the_rollback(notified: P
     # "Deploy failed" must name the image that failed, not the release the rollback put back.
     failed = sent["deploy.failed"]
     assert (failed["image_before"], failed["image_after"], failed["summary"]) == ("hvb:1.7.0", "hvb:1.9.0-bad", summary)
-    assert _without_details(failed) == _message("deploy.failed", "staging", "hvb:1.7.0", "hvb:1.9.0-bad", run,
-                                                summary=summary)  # fmt: skip
+    assert _without_details(failed) == _message(
+        "deploy.failed", "staging", "hvb:1.7.0", "hvb:1.9.0-bad", run, summary=summary
+    )
     expected = _message("rollback.succeeded", "staging", "hvb:1.9.0-bad", "hvb:1.7.0", run, summary=summary)
     del expected["change_type"]  # the automatic rollback's own change type is not pinned here
     assert {k: v for k, v in _without_details(rollback).items() if k != "change_type"} == expected
 
 
 def test_a_production_hotpatch_is_a_pagerduty_change_event(notified: Project, receiver: Receiver) -> None:
-    result = notified.hotpatch("production", "hvb:1.8.1", "--incident", "INC-42", "--reason", "booking crash",
-                               clock=OUTSIDE_FREEZE)  # fmt: skip
+    result = notified.hotpatch(
+        "production", "hvb:1.8.1", "--incident", "INC-42", "--reason", "booking crash", clock=OUTSIDE_FREEZE
+    )
 
     assert result.exit_code == 0, output(result)
     run = notified.last_run()
     summary = "hot-patch succeeded: hvb-prod:2 (hvb:1.8.1) verified"
     assert receiver.posts("/v2/enqueue") == []  # nobody is paged for a change that went well
     _no_secret(notified, result)
-    assert receiver.posts("/v2/change/enqueue") == [{
-        "routing_key": ROUTING_KEY,
-        "payload": {
-            "summary": f"Deploy succeeded: hotel-voice-bot production hvb:1.7.0 → hvb:1.8.1 by {ACTOR}",
-            "timestamp": TS,
-            "source": "opsctl/hotel-voice-bot/production",
-            "custom_details": {
-                "event": "deploy.succeeded", "env": "production", "image_before": "hvb:1.7.0",
-                "image_after": "hvb:1.8.1", "actor": ACTOR, "run": run, "duration": "0ms",
-                "change_type": "emergency", "incident": "INC-42", "reason": "booking crash", "summary": summary,
-                "text": None,
+    assert receiver.posts("/v2/change/enqueue") == [
+        {
+            "routing_key": ROUTING_KEY,
+            "payload": {
+                "summary": f"Deploy succeeded: hotel-voice-bot production hvb:1.7.0 → hvb:1.8.1 by {ACTOR}",
+                "timestamp": TS,
+                "source": "opsctl/hotel-voice-bot/production",
+                "custom_details": {
+                    "event": "deploy.succeeded",
+                    "env": "production",
+                    "image_before": "hvb:1.7.0",
+                    "image_after": "hvb:1.8.1",
+                    "actor": ACTOR,
+                    "run": run,
+                    "duration": "0ms",
+                    "change_type": "emergency",
+                    "incident": "INC-42",
+                    "reason": "booking crash",
+                    "summary": summary,
+                    "text": None,
+                },
             },
-        },
-    }]  # fmt: skip
+        }
+    ]
     slack = receiver.posts(SLACK_PATH)[-1]
     fields = [f["text"] for f in slack["attachments"][0]["blocks"][0]["fields"]]
     assert fields[-2:] == ["*Change type*\nemergency", "*Incident*\nINC-42"]

@@ -21,17 +21,26 @@ from tests.policy.support import (
 @pytest.mark.parametrize(
     ("production", "clock", "message"),
     [
-        ({"freeze": [HOLIDAY]}, IN_FREEZE,
-         f"production is frozen: 'holiday freeze' ({HOLIDAY_SPAN}); only emergency changes "
-         "(opsctl hotpatch --incident ID) may go in"),
-        ({"requires": {"approvals": 1}}, OUTSIDE_FREEZE,
-         "production needs 1 approval(s) for a normal change, got 0: pass --approved-by NAME (someone other than you)"),
-        ({"requires": {"promoted_from": "staging"}}, OUTSIDE_FREEZE,
-         "hvb:1.8.0 is not promoted from staging: staging never verified it; "
-         "run `opsctl deploy staging --image hvb:1.8.0` first"),
+        (
+            {"freeze": [HOLIDAY]},
+            IN_FREEZE,
+            f"production is frozen: 'holiday freeze' ({HOLIDAY_SPAN}); only emergency changes "
+            "(opsctl hotpatch --incident ID) may go in",
+        ),
+        (
+            {"requires": {"approvals": 1}},
+            OUTSIDE_FREEZE,
+            "production needs 1 approval(s) for a normal change, got 0: pass --approved-by NAME (someone other than you)",  # noqa: E501
+        ),
+        (
+            {"requires": {"promoted_from": "staging"}},
+            OUTSIDE_FREEZE,
+            "hvb:1.8.0 is not promoted from staging: staging never verified it; "
+            "run `opsctl deploy staging --image hvb:1.8.0` first",
+        ),
     ],
     ids=["freeze", "approvals", "promotion"],
-)  # fmt: skip
+)
 def test_a_minimal_project_pre_deploy_does_not_switch_a_policy_off(
     project: Project, production: dict[str, Any], clock: Any, message: str
 ) -> None:

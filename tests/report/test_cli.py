@@ -33,15 +33,29 @@ def test_json(tmp_path: Path, month: Logbook) -> None:
     assert len(data["window"]["days"]) == len(data["total"]["deploys_per_day"]) == 31
     staging, production = data["environments"]
     assert staging == staging | {
-        "env": "staging", "deploys": 5, "succeeded": 4, "change_failures": 2, "recovered": 2, "open_failures": 0,
-        "deployment_success_rate": 0.8, "change_failure_rate": 0.4, "mttr_s": 3450.0, "mtbf_s": 191100.0,
+        "env": "staging",
+        "deploys": 5,
+        "succeeded": 4,
+        "change_failures": 2,
+        "recovered": 2,
+        "open_failures": 0,
+        "deployment_success_rate": 0.8,
+        "change_failure_rate": 0.4,
+        "mttr_s": 3450.0,
+        "mtbf_s": 191100.0,
         "not_counted": {"dry_runs": 1, "stopped_before_rollout": 1, "unfinished": 1},
-    }  # fmt: skip
+    }
     assert production["failures"][0] == {
-        "run": "p1", "env": "production", "runbook": "deploy", "image": "hvb:1.0.0", "why": "followed by hot-patch p2",
-        "failed_at": "2026-11-06T10:40:00.000Z", "recovered_at": "2026-11-06T12:30:00.000Z", "recovered_by": "p2",
+        "run": "p1",
+        "env": "production",
+        "runbook": "deploy",
+        "image": "hvb:1.0.0",
+        "why": "followed by hot-patch p2",
+        "failed_at": "2026-11-06T10:40:00.000Z",
+        "recovered_at": "2026-11-06T12:30:00.000Z",
+        "recovered_by": "p2",
         "recovery_s": 6600.0,
-    }  # fmt: skip
+    }
     assert (data["total"]["deploys"], data["total"]["mttr_s"], data["total"]["mtbf_s"]) == (9, 4725.0, 609500.0)
     assert "incidents" in data
 
@@ -51,8 +65,11 @@ def test_table(tmp_path: Path, month: Logbook) -> None:
     assert done.exit_code == 0, done.output
     out = done.stdout
     assert "deployment KPIs, last 30d (2026-10-28 12:00 to 2026-11-27 12:00 UTC)" in out
-    rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]] for line in out.splitlines()
-            if line.startswith("│") and line.split("│")[1].strip() in ("staging", "production", "all")}  # fmt: skip
+    rows = {
+        line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
+        for line in out.splitlines()
+        if line.startswith("│") and line.split("│")[1].strip() in ("staging", "production", "all")
+    }
     assert rows["staging"] == ["5", "0.17", "80.0%", "40.0%", "57m30s", "2.2d", "0"]
     assert rows["production"] == ["4", "0.13", "50.0%", "75.0%", "1h40m", "9.5d", "1"]
     assert rows["all"] == ["9", "0.30", "66.7%", "55.6%", "1h18m", "7.1d", "1"]

@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from opsctl.report import Report, report_from_log
+from opsctl.kpis.figures import Report, report_from_log
 from tests.report.logbook import Logbook, at
 
 NOW = at("11-27 12:00")
@@ -77,8 +77,12 @@ def test_all_environments(month: Logbook) -> None:
     result = report(month)
     assert [e.env for e in result.environments] == ["development", "staging", "production"]
     development, total = result.environments[0], result.total
-    assert (development.deploys, development.success_rate, development.mttr_s, development.mtbf_s) == (0, None, None,
-                                                                                                      None)  # fmt: skip
+    assert (development.deploys, development.success_rate, development.mttr_s, development.mtbf_s) == (
+        0,
+        None,
+        None,
+        None,
+    )
     assert (total.deploys, total.succeeded, len(total.failures)) == (9, 6, 5)
     assert total.change_failure_rate == pytest.approx(5 / 9)
     assert total.mttr_s == 4725.0
@@ -92,8 +96,16 @@ def test_deploys_per_day(month: Logbook) -> None:
     assert result.days[0].isoformat() == "2026-10-28"
     assert result.days[-1].isoformat() == "2026-11-27"
     per_day = dict(zip((d.isoformat()[5:] for d in result.days), result.total.per_day, strict=True))
-    assert {day: n for day, n in per_day.items() if n} == {"11-02": 1, "11-03": 1, "11-05": 1, "11-06": 2,
-                                                           "11-10": 1, "11-12": 1, "11-20": 1, "11-25": 1}  # fmt: skip
+    assert {day: n for day, n in per_day.items() if n} == {
+        "11-02": 1,
+        "11-03": 1,
+        "11-05": 1,
+        "11-06": 2,
+        "11-10": 1,
+        "11-12": 1,
+        "11-20": 1,
+        "11-25": 1,
+    }
 
 
 def test_one_environment(month: Logbook) -> None:
@@ -120,8 +132,10 @@ def test_a_rolled_back_deploy_does_not_supersede_the_release_it_put_back(book: L
     book.run("d2", "deploy", "staging", "11-03 10:00", "11-03 10:10", "rolled_back", rollback_at="11-03 10:05")
     book.run("r1", "rollback", "staging", "11-04 10:00", "11-04 10:10", "succeeded", attempted=False)
     failures = report(book).environments[1].failures
-    assert [(f.run, f.why) for f in failures] == [("d1", "followed by rollback r1"),
-                                                  ("d2", "rolled back automatically")]  # fmt: skip
+    assert [(f.run, f.why) for f in failures] == [
+        ("d1", "followed by rollback r1"),
+        ("d2", "rolled back automatically"),
+    ]
 
 
 def test_a_failed_deploy_takes_the_blame_for_what_follows(book: Logbook) -> None:
@@ -146,7 +160,7 @@ def test_an_empty_or_missing_log(book: Logbook) -> None:
 
 
 def test_the_incident_seam(month: Logbook) -> None:
-    from opsctl.report import IncidentStats
+    from opsctl.kpis.figures import IncidentStats
 
     seen = []
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from opsctl import history
-from opsctl.audit import AuditLog, read_events
-from opsctl.history import RUN_MARK, load_runs, matching_events, summarize
-from opsctl.report import ROLLBACK_MARK
+from opsctl.audit import query as history
+from opsctl.audit.log import AuditLog, read_events
+from opsctl.audit.query import RUN_MARK, load_runs, matching_events, summarize
+from opsctl.kpis.figures import ROLLBACK_MARK
 from tests.report.logbook import Logbook
 
 
@@ -18,8 +18,17 @@ def damaged_log(book: Logbook) -> Path:
     book.run("d1", "deploy", "staging", "11-02 10:00", "11-02 10:10", "succeeded")
     book.run("d2", "deploy", "staging", "11-03 10:00", "11-03 10:10", "rolled_back", rollback_at="11-03 10:05")
     # The mark twice in one line (a parameter that looks like it).
-    AuditLog(book.path).append({"run": "d3", "runbook": "deploy", "env": "staging", "actor": "a", "step": "run",
-                                "status": "started", "params": {"note": {"step": "run"}}})  # fmt: skip
+    AuditLog(book.path).append(
+        {
+            "run": "d3",
+            "runbook": "deploy",
+            "env": "staging",
+            "actor": "a",
+            "step": "run",
+            "status": "started",
+            "params": {"note": {"step": "run"}},
+        }
+    )
     with book.path.open("ab") as handle:
         handle.write(b'{"step":"run", broken json\n')
         handle.write(b'[{"step":"run"}]\n')  # JSON, but not an event

@@ -20,7 +20,7 @@ from typing import IO, Any
 import pytest
 from typer.testing import CliRunner
 
-from opsctl.audit import AuditLog
+from opsctl.audit.log import AuditLog
 from opsctl.cli.app import app
 from opsctl.cli.application import Application
 from opsctl.sandbox import demo as demo_core
@@ -104,8 +104,9 @@ def test_an_unexpected_verdict_fails_the_demo_and_skips_the_changing_steps(
     assert "error: unknown environment 'production'" in result.stderr
     assert "$ opsctl deploy" not in result.stdout
     assert "✓ as expected audit: audit log intact: 0 events" in result.stdout
-    assert re.search(r"✗ demo FAILED in \d+\.\ds: 2 step\(s\) gave an unexpected verdict: status, good-deploy",
-                     result.stdout)  # fmt: skip
+    assert re.search(
+        r"✗ demo FAILED in \d+\.\ds: 2 step\(s\) gave an unexpected verdict: status, good-deploy", result.stdout
+    )
     assert "sandbox stopped" in result.stdout
     assert list(temp_root.iterdir()) == []
 
@@ -115,7 +116,10 @@ def test_without_moto_the_demo_says_how_to_install_it(monkeypatch: pytest.Monkey
     monkeypatch.setitem(sys.modules, "moto.server", None)
     result = invoke("demo")
     assert (result.exit_code, result.stdout, result.stderr) == (
-        2, "", "error: opsctl demo needs moto, the sandbox extra: pip install 'opsctl[sandbox]'\n")  # fmt: skip
+        2,
+        "",
+        "error: opsctl demo needs moto, the sandbox extra: pip install 'opsctl[sandbox]'\n",
+    )
 
 
 @dataclass
@@ -130,10 +134,28 @@ class FakeSandbox:
 
 
 def _deploy(log: AuditLog, status: str, *, verified: bool) -> None:
-    log.append({"run": f"r-{status}", "runbook": "deploy", "env": "staging", "actor": "demo", "step": "run",
-                "status": "started", "params": {"image": "hvb:1.8.0"}})  # fmt: skip
-    log.append({"run": f"r-{status}", "runbook": "deploy", "env": "staging", "actor": "demo", "step": "run",
-                "status": status, "verified": verified})  # fmt: skip
+    log.append(
+        {
+            "run": f"r-{status}",
+            "runbook": "deploy",
+            "env": "staging",
+            "actor": "demo",
+            "step": "run",
+            "status": "started",
+            "params": {"image": "hvb:1.8.0"},
+        }
+    )
+    log.append(
+        {
+            "run": f"r-{status}",
+            "runbook": "deploy",
+            "env": "staging",
+            "actor": "demo",
+            "step": "run",
+            "status": status,
+            "verified": verified,
+        }
+    )
 
 
 def test_judge_checks_exit_code_audit_log_and_platform(tmp_path: Path) -> None:
@@ -155,8 +177,10 @@ def test_judge_checks_exit_code_audit_log_and_platform(tmp_path: Path) -> None:
     assert judge(sandbox, audit, 0).ok
     log.path.write_text(log.path.read_text().replace("hvb:1.8.0", "hvb:6.6.6", 1))  # tampered with
     tampered = judge(sandbox, audit, 0)
-    assert (tampered.ok, tampered.got) == (False, "line 1: content does not match its hash (the line was edited) "
-                                                  "(exit 0)")  # fmt: skip
+    assert (tampered.ok, tampered.got) == (
+        False,
+        "line 1: content does not match its hash (the line was edited) (exit 0)",
+    )
 
 
 class Lines:
@@ -201,8 +225,14 @@ def _child_env(tmp_path: Path) -> dict[str, str]:
 
 
 def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], Lines]:
-    child = subprocess.Popen([sys.executable, "-m", "opsctl", "demo", *args], cwd=tmp_path, env=_child_env(tmp_path),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    child = subprocess.Popen(
+        [sys.executable, "-m", "opsctl", "demo", *args],
+        cwd=tmp_path,
+        env=_child_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     return child, Lines(child.stdout)  # type: ignore[arg-type]
 
 
@@ -216,9 +246,15 @@ def test_keep_leaves_the_sandbox_for_another_terminal_until_ctrl_c(tmp_path: Pat
         assert exports["OPSCTL_CONFIG"].endswith("/opsctl.yaml")
         assert exports["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
         assert exports["AWS_ACCESS_KEY_ID"] == exports["AWS_SECRET_ACCESS_KEY"] == FAKE_CREDENTIAL
-        second = subprocess.run([sys.executable, "-m", "opsctl", "status", "staging"], cwd=tmp_path,
-                                env={**_child_env(tmp_path), **exports}, capture_output=True, text=True,
-                                timeout=60, check=False)  # fmt: skip
+        second = subprocess.run(
+            [sys.executable, "-m", "opsctl", "status", "staging"],
+            cwd=tmp_path,
+            env={**_child_env(tmp_path), **exports},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert second.returncode == 0, second.stdout + second.stderr
         assert "running  hvb:2 (hvb:1.8.0)" in second.stdout
     finally:

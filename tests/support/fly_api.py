@@ -215,9 +215,13 @@ class FakeFlyApi:
     def platform_config(self, **overrides: Any) -> FlyPlatformConfig:
         """A FlyPlatformConfig pointed at this server, with fast polling."""
         values: dict[str, Any] = {
-            "kind": "fly", "app": self.app, "api_url": self.url, "token_env": "FLY_API_TOKEN",
-            "poll_interval": 0.02, "lease_ttl": 60,
-        }  # fmt: skip
+            "kind": "fly",
+            "app": self.app,
+            "api_url": self.url,
+            "token_env": "FLY_API_TOKEN",
+            "poll_interval": 0.02,
+            "lease_ttl": 60,
+        }
         return FlyPlatformConfig.model_validate(values | overrides)
 
     # -- control API -------------------------------------------------------------------

@@ -154,9 +154,7 @@ class EcsService(SandboxService):
             "ecs",
             region_name=self.region,
             endpoint_url=self.endpoint_url,
-            config=Config(
-                connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 2}
-            ),
+            config=Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 2}),
         )
 
 
@@ -211,9 +209,7 @@ def create_ecs_service(
     td = client.register_task_definition(family=family, containerDefinitions=containers, tags=list(tags))
     arn = td["taskDefinition"]["taskDefinitionArn"]
     with _env("MOTO_ECS_SERVICE_RUNNING", None if running is None else str(running)):
-        client.create_service(
-            cluster=cluster, serviceName=service, taskDefinition=arn, desiredCount=desired_count
-        )
+        client.create_service(cluster=cluster, serviceName=service, taskDefinition=arn, desiredCount=desired_count)
     client.close()
     return EcsService(
         endpoint_url=server.endpoint_url,

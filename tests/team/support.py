@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from opsctl.operations import RunOptions, RunResult, execute
+from opsctl.runs.run import RunOptions, RunResult, execute
 from opsctl.workspace import Workspace
 from tests.support.context import base_config, make_workspace
 from tests.support.moto_server import MotoServer
@@ -82,8 +82,9 @@ class Team:
         config = base_config()
         config["environments"]["staging"]["platform"]["endpoint_url"] = self.endpoint_url
         config["locks"] = {"backend": "dynamodb", "table": TABLE, "ttl": ttl, "endpoint_url": self.endpoint_url}
-        config["audit"] = {"s3": {"bucket": BUCKET, "prefix": PREFIX, "endpoint_url": s3_endpoint or self.endpoint_url,
-                                  **s3_extra}}  # fmt: skip
+        config["audit"] = {
+            "s3": {"bucket": BUCKET, "prefix": PREFIX, "endpoint_url": s3_endpoint or self.endpoint_url, **s3_extra}
+        }
         return config
 
 
@@ -100,8 +101,11 @@ def team(aws: MotoServer, atomic_dynamodb: None) -> Team:
 
 def write_runbook(project: Path, argv: list[str], name: str = "deploy") -> None:
     """A project-local runbook with one `command` step (it replaces the built-in of the same name)."""
-    body = {"title": f"Test {name}", "change_type": "normal",
-            "steps": [{"id": "work", "title": "Do the work", "uses": "command", "with": {"argv": argv}}]}  # fmt: skip
+    body = {
+        "title": f"Test {name}",
+        "change_type": "normal",
+        "steps": [{"id": "work", "title": "Do the work", "uses": "command", "with": {"argv": argv}}],
+    }
     folder = project / "runbooks"
     folder.mkdir(exist_ok=True)
     (folder / f"{name}.yaml").write_text(yaml.safe_dump(body, sort_keys=False))
@@ -130,8 +134,15 @@ def deploy(ws: Workspace, image: str = "hvb:1.8.0") -> RunResult:
 
 def subprocess_env(team: Team, actor: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPSCTL_", "GITHUB_"))}
-    env.update(OPSCTL_ACTOR=actor, AWS_ENDPOINT_URL=team.endpoint_url, NO_COLOR="1", COLUMNS="200",
-               PYTHONPATH=str(REPO), NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")  # fmt: skip
+    env.update(
+        OPSCTL_ACTOR=actor,
+        AWS_ENDPOINT_URL=team.endpoint_url,
+        NO_COLOR="1",
+        COLUMNS="200",
+        PYTHONPATH=str(REPO),
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
         env.pop(name, None)
     return env

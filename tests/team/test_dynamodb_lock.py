@@ -41,8 +41,9 @@ def _info(actor: str, run: str | None = None) -> LockInfo:
 
 
 def _cli(path: Path, *args: str, actor: str = "alice@example.com") -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["--config", str(path), *args], obj=Application(actor=actor),
-                                env={"COLUMNS": "250"})  # fmt: skip
+    result = CliRunner().invoke(
+        app, ["--config", str(path), *args], obj=Application(actor=actor), env={"COLUMNS": "250"}
+    )
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -85,9 +86,14 @@ def test_twenty_processes_race_through_the_cli_exactly_one_wins_others_exit_4(te
     write_runbook(tmp_path, [sys.executable, "-c", wait])
     write_config(tmp_path, team.config())
     procs = [
-        subprocess.Popen([sys.executable, "-m", "opsctl", "deploy", "staging", "--image", "hvb:1.8.0", "--yes"],
-                         cwd=tmp_path, env=subprocess_env(team, f"engineer-{n}@example.com"),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-m", "opsctl", "deploy", "staging", "--image", "hvb:1.8.0", "--yes"],
+            cwd=tmp_path,
+            env=subprocess_env(team, f"engineer-{n}@example.com"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for n in range(20)
     ]
     try:
@@ -129,8 +135,9 @@ def test_release_by_a_non_owner_is_refused(team: Team) -> None:
     assert str(wrong.value) == "--id r-mallory does not match the lock held (r-alice); nothing was released"
     with pytest.raises(BadInput) as missing:
         other.force_release("staging", None)
-    assert str(missing.value) == ("breaking staging's shared lock needs --id LOCK_ID, exactly as "
-                                  "`opsctl lock status staging` shows it")  # fmt: skip
+    assert str(missing.value) == (
+        "breaking staging's shared lock needs --id LOCK_ID, exactly as `opsctl lock status staging` shows it"
+    )
     # Same lock id, but not the acquisition that took it: the owner's token is what releases.
     other.delete_own(handle.info, "not-the-token")
     assert other.status("staging") is not None
@@ -183,8 +190,9 @@ def test_cli_lock_status_and_forced_release_need_the_exact_id_and_are_audited(te
     assert "(lock id r-alice)" in out
     code, _, err = _cli(path, "lock", "release", "staging", "--force", actor="oncall@example.com")
     assert code == 2
-    assert err == ("error: breaking staging's shared lock needs --id LOCK_ID, exactly as "
-                   "`opsctl lock status staging` shows it\n")  # fmt: skip
+    assert err == (
+        "error: breaking staging's shared lock needs --id LOCK_ID, exactly as `opsctl lock status staging` shows it\n"
+    )
     code, _, err = _cli(path, "lock", "release", "staging", "--force", "--id", "r-other")
     assert (code, err) == (2, "error: --id r-other does not match the lock held (r-alice); nothing was released\n")
     code, out, _ = _cli(path, "lock", "release", "staging", "--force", "--id", "r-alice", actor="oncall@example.com")
@@ -211,14 +219,18 @@ def test_a_locked_deploy_exits_4_naming_the_holder(team: Team, tmp_path: Path) -
     handle.release()
 
 
-def test_lock_init_creates_the_table_with_ttl_and_prints_cloudformation(aws: aws_support.MotoServer,
-                                                                         tmp_path: Path) -> None:  # fmt: skip
+def test_lock_init_creates_the_table_with_ttl_and_prints_cloudformation(
+    aws: aws_support.MotoServer, tmp_path: Path
+) -> None:
     config = Team(aws).config()
     config["locks"]["table"] = "team-locks"
     path = write_config(tmp_path, config)
     code, out, _ = _cli(path, "lock", "init")
-    assert (code, out) == (0, "created DynamoDB table team-locks; TTL on purge_at tidies old items (expiry itself "
-                              "is decided by expires_at)\n")  # fmt: skip
+    assert (code, out) == (
+        0,
+        "created DynamoDB table team-locks; TTL on purge_at tidies old items (expiry itself "
+        "is decided by expires_at)\n",
+    )
     ddb = aws.client("dynamodb")
     assert ddb.describe_time_to_live(TableName="team-locks")["TimeToLiveDescription"]["AttributeName"] == "purge_at"
     code, out, _ = _cli(path, "lock", "init")
@@ -234,15 +246,19 @@ def test_lock_init_creates_the_table_with_ttl_and_prints_cloudformation(aws: aws
 def test_lock_init_with_the_file_backend_says_there_is_nothing_to_create(tmp_path: Path) -> None:
     code, _, err = _cli(write_config(tmp_path), "lock", "init")
     assert code == 2
-    assert err == ("error: locks.backend is file, which needs no setup; set locks: {backend: dynamodb, table: NAME} "
-                   "in opsctl.yaml first\n")  # fmt: skip
+    assert err == (
+        "error: locks.backend is file, which needs no setup; set locks: {backend: dynamodb, table: NAME} "
+        "in opsctl.yaml first\n"
+    )
 
 
 def test_a_missing_table_says_how_to_create_it(aws: aws_support.MotoServer) -> None:
     with pytest.raises(BadInput) as missing:
         _backend(Team(aws)).acquire(_info("alice@example.com"))
-    assert str(missing.value) == ("DynamoDB table opsctl-locks not found; create it with `opsctl lock init` "
-                                  "(or `opsctl lock init --print` for CloudFormation)")  # fmt: skip
+    assert str(missing.value) == (
+        "DynamoDB table opsctl-locks not found; create it with `opsctl lock init` "
+        "(or `opsctl lock init --print` for CloudFormation)"
+    )
 
 
 def _workspace_config(path: Path):  # type: ignore[no-untyped-def]

@@ -57,8 +57,11 @@ def test_a_deploy_succeeds_while_s3_is_down_and_the_mirror_catches_up(team_proje
     assert verified.returncode == 0, verified.stderr
     assert "central audit trail consistent: 1 run objects from 1 logs" in verified.stdout
     releases = team_project.json("releases", "staging", "--remote")
-    assert next((r["image"], r["verdict"], r["actor"]) for r in releases) == ("hvb:1.8.0", "verified",
-                                                                            "e2e@example.com")  # fmt: skip
+    assert next((r["image"], r["verdict"], r["actor"]) for r in releases) == (
+        "hvb:1.8.0",
+        "verified",
+        "e2e@example.com",
+    )
     events = team_project.events()
     assert {e.get("caller_arn") for e in events if e["step"] == "run"} == {"arn:aws:sts::123456789012:user/moto"}
     assert json.loads(team_project.run("--json", "status", "staging").stdout)["audit_mirror"]["behind"] == 0

@@ -13,11 +13,11 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from opsctl.audit import GENESIS
+from opsctl.audit.log import GENESIS
+from opsctl.audit.mirror.checkpoint import Checkpoint
+from opsctl.audit.mirror.uploader import Mirror
 from opsctl.cli.app import app
 from opsctl.cli.application import Application
-from opsctl.mirror.checkpoint import Checkpoint
-from opsctl.mirror.uploader import Mirror
 from tests.support import moto_server as aws_support
 from tests.support.context import write_config
 from tests.team import support as team_support
@@ -42,8 +42,9 @@ MOTO_ARN = "arn:aws:sts::123456789012:user/moto"
 
 
 def _cli(project: Path, *args: str, actor: str = "alice@example.com") -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["--config", str(project / "opsctl.yaml"), *args],
-                                obj=Application(actor=actor), env={"COLUMNS": "250"})  # fmt: skip
+    result = CliRunner().invoke(
+        app, ["--config", str(project / "opsctl.yaml"), *args], obj=Application(actor=actor), env={"COLUMNS": "250"}
+    )
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -110,8 +111,9 @@ def test_s3_down_the_deploy_succeeds_status_says_behind_and_the_mirror_catches_u
     assert team.object_keys() == []
     warning = json.loads(_lines(project)[-1])
     assert (warning["run"], warning["step"], warning["status"]) == (down.run, "audit.mirror", "warned")
-    assert warning["summary"].startswith("audit mirror is 1 run(s) behind: uploading to s3://hvb-audit: S3 is "
-                                         "unreachable")  # fmt: skip
+    assert warning["summary"].startswith(
+        "audit mirror is 1 run(s) behind: uploading to s3://hvb-audit: S3 is unreachable"
+    )
     code, out, _ = _cli(project, "status", "staging")
     assert code == 0, out
     assert "audit mirror: 1 run behind (queued since " in out
@@ -151,9 +153,14 @@ def test_an_interrupted_run_is_mirrored_when_it_stops(team: Team, tmp_path: Path
     wait = f"import pathlib, time\npathlib.Path({str(flag)!r}).touch()\ntime.sleep(60)"
     write_runbook(tmp_path, [sys.executable, "-c", wait])
     write_config(tmp_path, team.config())
-    proc = subprocess.Popen([sys.executable, "-m", "opsctl", "deploy", "staging", "--image", "hvb:1.8.0", "--yes"],
-                            cwd=tmp_path, env=subprocess_env(team, "alice@example.com"), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "opsctl", "deploy", "staging", "--image", "hvb:1.8.0", "--yes"],
+        cwd=tmp_path,
+        env=subprocess_env(team, "alice@example.com"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 30
     while not flag.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -179,8 +186,11 @@ def test_remote_history_merges_everyones_runs_and_this_hosts_unmirrored_ones(tea
     code, out, _ = _cli(tmp_path / "alice", "--json", "runs", "--remote")
     assert code == 0
     merged = json.loads(out)
-    assert [(r["run"], r["actor"]) for r in merged] == [(a1.run, "alice@example.com"), (b1.run, "bob@example.com"),
-                                                        (a2.run, "alice@example.com")]  # fmt: skip
+    assert [(r["run"], r["actor"]) for r in merged] == [
+        (a1.run, "alice@example.com"),
+        (b1.run, "bob@example.com"),
+        (a2.run, "alice@example.com"),
+    ]
     code, out, _ = _cli(tmp_path / "alice", "--json", "audit", "show", "--remote", "--run", b1.run)
     events = [json.loads(line) for line in out.splitlines()]
     assert events

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from opsctl.audit import AuditLog
+from opsctl.audit.log import AuditLog
+from opsctl.audit.mirror.checkpoint import Checkpoint
+from opsctl.audit.mirror.signing import make_signer
 from opsctl.cli.app import app
 from opsctl.cli.application import Application
 from opsctl.config import S3Audit
 from opsctl.errors import BadInput
-from opsctl.mirror.checkpoint import Checkpoint
-from opsctl.mirror.signing import make_signer
 from tests.support import moto_server as aws_support
 from tests.team import support as team_support
 from tests.team.support import BUCKET, Team, deploy, engineer
@@ -42,8 +42,12 @@ def _pem_key() -> tuple[str, str]:
 
 
 def _verify(project: Path, *extra: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, ["--config", str(project / "opsctl.yaml"), "audit", "verify", *extra],
-                                obj=Application(actor="auditor@example.com"), env={"COLUMNS": "250"})  # fmt: skip
+    result = CliRunner().invoke(
+        app,
+        ["--config", str(project / "opsctl.yaml"), "audit", "verify", *extra],
+        obj=Application(actor="auditor@example.com"),
+        env={"COLUMNS": "250"},
+    )
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -80,8 +84,10 @@ def test_a_tail_cut_off_the_local_log_is_found(team: Team, tmp_path: Path) -> No
     assert "audit log intact: 4 events" in out
     code, out, err = _verify(tmp_path, "--remote")
     assert code == 1
-    assert err == ("remote: the local log ends at seq 4, but the central copy has events up to seq 8: 4 line(s) "
-                   "were cut off its tail\n")  # fmt: skip
+    assert err == (
+        "remote: the local log ends at seq 4, but the central copy has events up to seq 8: 4 line(s) "
+        "were cut off its tail\n"
+    )
 
 
 def test_a_rewritten_local_log_disagrees_with_the_central_one(team: Team, tmp_path: Path) -> None:
@@ -90,15 +96,25 @@ def test_a_rewritten_local_log_disagrees_with_the_central_one(team: Team, tmp_pa
     _log(tmp_path).write_bytes(b"".join(lines[:4]))
     forger = AuditLog(_log(tmp_path))
     for step in ("run", "work", "work", "run", "extra"):  # a valid chain, but another history
-        forger.append({"run": "r-forged", "runbook": "deploy", "env": "staging", "actor": "alice@example.com",
-                       "step": step, "status": "passed"})  # fmt: skip
+        forger.append(
+            {
+                "run": "r-forged",
+                "runbook": "deploy",
+                "env": "staging",
+                "actor": "alice@example.com",
+                "step": step,
+                "status": "passed",
+            }
+        )
     assert _verify(tmp_path)[0] == 0
     code, _, err = _verify(tmp_path, "--remote")
     assert code == 1
-    assert err.startswith("remote: the local log disagrees with the central copy at 4 line(s), first at seq 5 "
-                          "(local ")  # fmt: skip
-    result = CliRunner().invoke(app, ["--config", str(tmp_path / "opsctl.yaml"), "--json", "audit", "verify",
-                                      "--remote"], obj=Application(actor="auditor@example.com"))  # fmt: skip
+    assert err.startswith("remote: the local log disagrees with the central copy at 4 line(s), first at seq 5 (local ")
+    result = CliRunner().invoke(
+        app,
+        ["--config", str(tmp_path / "opsctl.yaml"), "--json", "audit", "verify", "--remote"],
+        obj=Application(actor="auditor@example.com"),
+    )
     report = json.loads(result.stdout)
     assert (report["ok"], report["remote"]["ok"], report["remote"]["matched"]) == (False, False, 4)
 
@@ -123,12 +139,14 @@ def test_removed_central_checkpoints_are_found(team: Team, tmp_path: Path) -> No
     assert err == f"remote: {last}: does not follow the checkpoint before it (one was removed or replaced)\n"
     team.s3().delete_object(Bucket=BUCKET, Key=last)
     code, _, err = _verify(tmp_path, "--remote")
-    assert err == (f"remote: {last}: this host wrote it, but it is gone from the bucket (central checkpoints "
-                   "were removed)\n")  # fmt: skip
+    assert err == (
+        f"remote: {last}: this host wrote it, but it is gone from the bucket (central checkpoints were removed)\n"
+    )
 
 
-def test_ed25519_signatures_verify_and_a_bad_one_is_found(team: Team, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_ed25519_signatures_verify_and_a_bad_one_is_found(
+    team: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pem, public = _pem_key()
     monkeypatch.setenv(KEY_ENV, pem)
     _two_deploys(team, tmp_path, signing_key_env=KEY_ENV)
@@ -145,11 +163,13 @@ def test_ed25519_signatures_verify_and_a_bad_one_is_found(team: Team, tmp_path: 
     code, _, err = _verify(tmp_path, "--remote")
     assert code == 1
     assert f"remote: {second}: names log " in err  # its key and its body disagree
-    _edit_object(team, second, lambda body: body.replace(b'"last_seq":7', b'"last_seq":8').replace(
-        b'"host":"', b'"host":"x'))  # fmt: skip
+    _edit_object(
+        team, second, lambda body: body.replace(b'"last_seq":7', b'"last_seq":8').replace(b'"host":"', b'"host":"x')
+    )
     code, _, err = _verify(tmp_path, "--remote")
-    assert err.splitlines() == [f"remote: {second}: bad signature (the checkpoint was altered, or signed by someone "
-                                "else)"]  # fmt: skip
+    assert err.splitlines() == [
+        f"remote: {second}: bad signature (the checkpoint was altered, or signed by someone else)"
+    ]
     # An auditor without the private key verifies with the public half only.
     monkeypatch.delenv(KEY_ENV)
     config = team.config(signing_key_env=KEY_ENV, public_key=public)
@@ -159,8 +179,9 @@ def test_ed25519_signatures_verify_and_a_bad_one_is_found(team: Team, tmp_path: 
     assert "bad signature" in err
 
 
-def test_a_checkpoint_signed_by_another_key_is_refused(team: Team, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_a_checkpoint_signed_by_another_key_is_refused(
+    team: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     mine, _ = _pem_key()
     theirs, _ = _pem_key()
     monkeypatch.setenv(KEY_ENV, theirs)
@@ -190,8 +211,9 @@ def test_kms_signed_checkpoints_verify_and_tampering_is_found(team: Team, tmp_pa
     assert f"remote: {second}: does not follow the checkpoint before it" in err
 
 
-def test_unsigned_checkpoints_after_signed_ones_are_found(team: Team, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_unsigned_checkpoints_after_signed_ones_are_found(
+    team: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pem, _ = _pem_key()
     monkeypatch.setenv(KEY_ENV, pem)
     _two_deploys(team, tmp_path, signing_key_env=KEY_ENV)
@@ -208,8 +230,9 @@ def test_unsigned_checkpoints_after_signed_ones_are_found(team: Team, tmp_path: 
     assert err == f"remote: {second}: unsigned although earlier checkpoints of this log are signed\n"
 
 
-def test_signing_keys_never_reach_the_log_the_bucket_or_errors(team: Team, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_signing_keys_never_reach_the_log_the_bucket_or_errors(
+    team: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pem, _ = _pem_key()
     secret = pem.splitlines()[1]
     monkeypatch.setenv(KEY_ENV, pem)
@@ -223,13 +246,18 @@ def test_signing_keys_never_reach_the_log_the_bucket_or_errors(team: Team, tmp_p
     assert str(bad.value) == f"{KEY_ENV} does not hold an Ed25519 private key (PEM, or base64 of its 32 bytes)"
 
 
-def test_a_missing_signing_key_keeps_runs_queued_with_the_reason(team: Team, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_a_missing_signing_key_keeps_runs_queued_with_the_reason(
+    team: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(KEY_ENV, raising=False)
     ws = engineer(tmp_path, team.config(signing_key_env=KEY_ENV), "alice@example.com")
     assert deploy(ws).status == "succeeded"
-    result = CliRunner().invoke(app, ["--config", str(tmp_path / "opsctl.yaml"), "status", "staging"],
-                                obj=Application(actor="alice@example.com"), env={"COLUMNS": "250"})  # fmt: skip
+    result = CliRunner().invoke(
+        app,
+        ["--config", str(tmp_path / "opsctl.yaml"), "status", "staging"],
+        obj=Application(actor="alice@example.com"),
+        env={"COLUMNS": "250"},
+    )
     assert "audit mirror: 1 run behind (queued since " in result.stdout
     reason = f"): audit.s3.signing_key_env names {KEY_ENV}, which is not set; set it or remove the key"
     assert reason in result.stdout
@@ -241,8 +269,9 @@ def test_without_cryptography_signing_says_which_extra_to_install(monkeypatch: p
     monkeypatch.setitem(sys.modules, "cryptography", None)  # import fails as if it were not installed
     with pytest.raises(BadInput) as missing:
         make_signer(S3Audit(bucket=BUCKET, signing_key_env=KEY_ENV))
-    assert str(missing.value) == ("signing or verifying audit checkpoints needs cryptography: "
-                                  "pip install 'opsctl[signing]'")  # fmt: skip
+    assert str(missing.value) == (
+        "signing or verifying audit checkpoints needs cryptography: pip install 'opsctl[signing]'"
+    )
 
 
 def test_both_key_kinds_at_once_is_a_config_error() -> None:

@@ -1,0 +1,133 @@
+"""Object keys in the bucket, and the local log read as raw, hash-carrying lines.
+
+Lines travel to S3 byte for byte: each still proves its own content (its
+``hash`` covers it) and its place (``prev`` and ``seq``), so the central copy
+can be checked without trusting whoever uploaded it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+from opsctl.audit.log import GENESIS, _line_ok, _seq_of, _split_line  # the line format has one owner: audit.py
+
+RUNS = "runs/"
+CHECKPOINTS = "checkpoints/"
+LOG_ID_LEN = 16
+_HEX = frozenset("0123456789abcdef")
+
+
+def normal_prefix(prefix: str) -> str:
+    """``opsctl`` and ``opsctl/`` name the same folder; an empty prefix is the bucket's root."""
+    cleaned = prefix.strip("/")
+    return f"{cleaned}/" if cleaned else ""
+
+
+def run_key(prefix: str, run: str, log: str) -> str:
+    return f"{normal_prefix(prefix)}{RUNS}{quote(run, safe='-_')}.{log}.jsonl"
+
+
+def parse_run_key(prefix: str, key: str) -> tuple[str, str] | None:
+    """(run, log) of a run object's key, or None for anything else."""
+    start = normal_prefix(prefix) + RUNS
+    if not key.startswith(start) or not key.endswith(".jsonl"):
+        return None
+    run, _, log = key[len(start) : -len(".jsonl")].rpartition(".")
+    return (unquote(run), log) if run and is_log_id(log) else None
+
+
+def is_log_id(text: str) -> bool:
+    return len(text) == LOG_ID_LEN and set(text) <= _HEX
+
+
+def checkpoint_key(prefix: str, log: str, seq: int) -> str:
+    return f"{normal_prefix(prefix)}{CHECKPOINTS}{log}/{seq:012d}.json"
+
+
+def parse_checkpoint_key(prefix: str, key: str) -> tuple[str, int] | None:
+    """(log, seq) of a checkpoint's key, or None."""
+    start = normal_prefix(prefix) + CHECKPOINTS
+    log, _, name = key[len(start) :].partition("/")
+    if not key.startswith(start) or not name.endswith(".json") or not is_log_id(log):
+        return None
+    try:
+        return log, int(name[: -len(".json")])
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class ChainLine:
+    """One event line's chain fields; ``intact`` says its content still matches its hash."""
+
+    seq: int
+    prev: str
+    hash: str
+    intact: bool
+
+
+def chain_line(line: bytes) -> ChainLine | None:
+    """The chain fields of one line (without newline), or None when it is not an event line."""
+    parts = _split_line(line)
+    seq = _seq_of(line)
+    if parts is None or seq is None:
+        return None
+    return ChainLine(seq, parts[0], parts[1], _line_ok(line, parts[1]))
+
+
+def log_id(first_hash: str) -> str:
+    return first_hash[:LOG_ID_LEN]
+
+
+@dataclass
+class Snapshot:
+    """What the local log holds right now: its id, head, and the raw lines of some runs."""
+
+    log: str | None = None
+    last_seq: int = 0
+    head: str = GENESIS
+    lines: dict[str, list[bytes]] = field(default_factory=dict)  # run id -> complete lines (with newline)
+    hashes: dict[int, str] = field(default_factory=dict)  # seq -> hash, when asked for
+
+
+def snapshot(path: Path, runs: frozenset[str] = frozenset(), *, hashes: bool = False) -> Snapshot:
+    """Read ``path`` once under a shared lock (writers hold it exclusively, so no half line is seen)."""
+    import json
+
+    snap = Snapshot(lines={run: [] for run in runs})
+    needles = {run: f'"run":{json.dumps(run)}'.encode() for run in runs}
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return snap
+    with os.fdopen(fd, "rb") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+        for raw in handle:
+            if not raw.endswith(b"\n"):
+                break  # a torn last line: not an event (yet)
+            fields = chain_line(raw[:-1])
+            if fields is None:
+                continue
+            if snap.log is None:
+                snap.log = log_id(fields.hash)
+            snap.last_seq, snap.head = fields.seq, fields.hash
+            if hashes:
+                snap.hashes[fields.seq] = fields.hash
+            for run, needle in needles.items():
+                if needle in raw and _run_of(raw) == run:
+                    snap.lines[run].append(raw)
+    return snap
+
+
+def _run_of(raw: bytes) -> str | None:
+    import json
+
+    try:
+        value = json.loads(raw).get("run")
+    except (ValueError, AttributeError):
+        return None
+    return str(value) if value is not None else None

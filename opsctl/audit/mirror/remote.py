@@ -1,0 +1,205 @@
+"""Reading the team's history back from S3: all run objects and checkpoints, cached locally.
+
+A listing (one request per 1,000 objects) says what exists; only objects not
+yet in ``<state>/mirror/cache`` are downloaded, concurrently. A cached copy is
+used only while its MD5 equals the object's listed ETag, so editing the cache
+cannot fool ``audit verify --remote`` (objects whose ETag is not a plain MD5,
+e.g. under SSE-KMS, are simply downloaded every time).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from opsctl.audit.mirror.layout import (
+    CHECKPOINTS,
+    RUNS,
+    chain_line,
+    log_id,
+    normal_prefix,
+    parse_checkpoint_key,
+    parse_run_key,
+)
+from opsctl.audit.mirror.s3 import Bucket
+from opsctl.config import S3Audit
+
+if TYPE_CHECKING:
+    from opsctl.workspace import Workspace
+
+WORKERS = 10  # botocore keeps 10 connections per client: more threads would only wait for one
+
+
+@dataclass(frozen=True)
+class RemoteObject:
+    key: str
+    log: str
+    name: str  # the run id (run objects) or the zero-padded seq (checkpoints)
+    body: bytes
+
+
+class RemoteStore:
+    def __init__(
+        self, config: S3Audit, cache_dir: Path | None, *, bucket: Bucket | None = None, workers: int = WORKERS
+    ) -> None:
+        self.config = config
+        self.prefix = normal_prefix(config.prefix)
+        self.cache_dir = cache_dir
+        self.bucket = bucket or Bucket(config)
+        self.workers = workers
+
+    @classmethod
+    def for_workspace(cls, ws: Workspace) -> RemoteStore:
+        from opsctl.audit.mirror.uploader import Mirror, mirror_folder
+
+        config = Mirror.for_workspace(ws).config  # raises BadInput when audit.s3 is not configured
+        return cls(config, mirror_folder(ws.state_dir) / "cache")
+
+    def run_objects(self, since_run: str | None = None) -> list[RemoteObject]:
+        """Every run object (of every log), oldest run first; ``since_run`` skips runs named before it."""
+        return self._fetch(self._run_listing(since_run))
+
+    def everything(self) -> tuple[list[RemoteObject], list[RemoteObject]]:
+        """All run objects and all checkpoints; the two listings run side by side (they are sequential pages)."""
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            runs = pool.submit(self._run_listing, None)
+            checkpoints = pool.submit(self._checkpoint_listing)
+            wanted = runs.result()
+            split = len(wanted)
+            wanted += checkpoints.result()
+        fetched = self._fetch(wanted)
+        return fetched[:split], fetched[split:]
+
+    def _run_listing(self, since_run: str | None) -> list[_Wanted]:
+        start = f"{self.prefix}{RUNS}{quote(since_run, safe='-_')}" if since_run else None
+        wanted = []
+        for key, etag in self._list(f"{self.prefix}{RUNS}", start):
+            parsed = parse_run_key(self.config.prefix, key)
+            if parsed is not None:
+                run, log = parsed
+                wanted.append(_Wanted(key, etag, log, run, f"runs/{quote(run, safe='-_')}.{log}.jsonl"))
+        return wanted
+
+    def _checkpoint_listing(self) -> list[_Wanted]:
+        """Every checkpoint of every log, in (log, seq) order."""
+        wanted = []
+        for key, etag in self._list(f"{self.prefix}{CHECKPOINTS}", None):
+            parsed = parse_checkpoint_key(self.config.prefix, key)
+            if parsed is not None:
+                log, seq = parsed
+                wanted.append(_Wanted(key, etag, log, f"{seq:012d}", f"checkpoints/{log}/{seq:012d}.json"))
+        return wanted
+
+    def _list(self, prefix: str, start: str | None) -> list[tuple[str, str]]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return list(self.bucket.list(prefix, start))
+        except (BotoCoreError, ClientError) as exc:
+            raise self.bucket.problem(exc, f"listing s3://{self.config.bucket}/{prefix}") from None
+
+    def _fetch(self, wanted: list[_Wanted]) -> list[RemoteObject]:
+        """Download what the cache lacks, concurrently, keeping ``wanted``'s order."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        def one(item: _Wanted) -> RemoteObject:
+            path = self.cache_dir / item.cache_name if self.cache_dir else None
+            body = _cached(path, item.etag)
+            if body is None:
+                try:
+                    body = self.bucket.get(item.key)
+                except (BotoCoreError, ClientError) as exc:
+                    raise self.bucket.problem(exc, f"reading s3://{self.config.bucket}/{item.key}") from None
+                if path is not None:
+                    _store(path, body)
+            return RemoteObject(item.key, item.log, item.name, body)
+
+        if len(wanted) < 2:
+            return [one(item) for item in wanted]
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            return list(pool.map(one, wanted))
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """A listed object; ``cache_name`` is rebuilt from its parsed, validated parts (never the raw key)."""
+
+    key: str
+    etag: str
+    log: str
+    name: str
+    cache_name: str
+
+
+def _cached(path: Path | None, etag: str) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        body = path.read_bytes()
+    except OSError:
+        return None
+    # MD5 binds the cached bytes to what S3 holds: a second preimage, not a collision, would be needed to fool it.
+    return body if hashlib.md5(body, usedforsecurity=False).hexdigest() == etag else None
+
+
+def _store(path: Path, body: bytes) -> None:
+    with contextlib.suppress(OSError):  # a cache that cannot be written only costs speed
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        temp.write_bytes(body)
+        temp.replace(path)
+
+
+def run_id_floor(epoch: float) -> str:
+    """A run-id-shaped bound for listing runs from a day before ``epoch`` on (a run may last that long)."""
+    from datetime import UTC, datetime
+
+    # Run ids are ``r<UTC start>-<random>`` (Workspace.new_run_id), so key order is time order.
+    return datetime.fromtimestamp(epoch - 86400, UTC).strftime("r%Y%m%d-%H%M%S")
+
+
+def merged_events(
+    ws: Workspace, *, marks: tuple[bytes, ...] = (), since_run: str | None = None
+) -> list[dict[str, Any]]:
+    """Everyone's events from S3, plus this log's events not mirrored yet; ordered by time.
+
+    ``marks``: only lines containing one of these bytes (a cheap pre-filter, as in ``history``).
+    """
+    seen: set[tuple[str, int]] = set()
+    rows: list[tuple[str, str, int, dict[str, Any]]] = []
+    for obj in RemoteStore.for_workspace(ws).run_objects(since_run):
+        for raw in obj.body.splitlines():
+            if not marks or any(mark in raw for mark in marks):
+                _add(rows, seen, obj.log, raw)
+    local: str | None = None
+    with contextlib.suppress(FileNotFoundError), ws.audit.path.open("rb") as handle:
+        for raw in handle:
+            if not raw.endswith(b"\n"):
+                continue
+            if local is None:
+                first = chain_line(raw[:-1])
+                local = log_id(first.hash) if first else None
+            if local is not None and (not marks or any(mark in raw for mark in marks)):
+                _add(rows, seen, local, raw[:-1])
+    rows.sort(key=lambda row: (row[0], row[1], row[2]))
+    return [row[3] for row in rows]
+
+
+def _add(rows: list[tuple[str, str, int, dict[str, Any]]], seen: set[tuple[str, int]], log: str, raw: bytes) -> None:
+    try:
+        event = json.loads(raw)
+    except ValueError:
+        return
+    if not isinstance(event, dict) or not isinstance(event.get("seq"), int):
+        return
+    place = (log, int(event["seq"]))
+    if place not in seen:
+        seen.add(place)
+        rows.append((str(event.get("ts", "")), log, place[1], event))
