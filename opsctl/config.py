@@ -20,24 +20,24 @@ from pydantic import (
 )
 
 from opsctl.errors import BadInput, ConfigError
-from opsctl.files.yamlsrc import YamlDoc, display_path, load_yaml_mapping, validation_error
-from opsctl.values.durations import DURATION_HINT, DURATION_PATTERN, parse_duration
+from opsctl.files.paths import display_path
+from opsctl.files.yamlsrc import YamlDoc, load_yaml_mapping, validation_error
+from opsctl.values.durations import DURATION_PATTERN, MAX_TIMEOUT, parse_duration, parse_timeout
+from opsctl.values.urls import HttpUrl
 
 CONFIG_NAME = "opsctl.yaml"
 
 
-def _duration(value: Any) -> float:
-    try:
-        return parse_duration(value)
-    except ValueError:
-        raise ValueError(DURATION_HINT) from None
+def _delay(value: Any) -> float:
+    return parse_duration(value, maximum=MAX_TIMEOUT)
 
 
-Duration = Annotated[
-    float,
-    BeforeValidator(_duration),
-    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["30s", "5m"]}),
-]
+# The parsers' ValueError text ("must be longer than 0") becomes the `file:line: key: ...` message.
+_DURATION_SCHEMA = WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["30s", "5m"]})
+Duration = Annotated[float, BeforeValidator(parse_timeout), _DURATION_SCHEMA]
+"""A timeout, interval, TTL or window in a file: longer than 0, at most 30 days."""
+Delay = Annotated[float, BeforeValidator(_delay), _DURATION_SCHEMA]
+"""A pause where 0 means "none" (``initial_delay: 0s``); at most 30 days."""
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
 EnvVarName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="name of an environment variable")]
 
@@ -52,7 +52,7 @@ class EcsPlatformConfig(Model):
     cluster: str
     service: str
     container: str
-    endpoint_url: str | None = Field(None, description="a local AWS endpoint (tests, sandbox)")
+    endpoint_url: HttpUrl | None = Field(None, description="a local AWS endpoint (tests, sandbox)")
     profile: str | None = Field(None, description="AWS profile name (else the standard boto3 chain)")
     poll_interval: Duration = Field(5.0, description="first delay between status polls; backs off")
 
@@ -60,7 +60,7 @@ class EcsPlatformConfig(Model):
 class FlyPlatformConfig(Model):
     kind: Literal["fly"]
     app: str
-    api_url: str = "https://api.machines.dev"
+    api_url: HttpUrl = "https://api.machines.dev"
     token_env: EnvVarName = "FLY_API_TOKEN"  # noqa: S105 - the name of an env var, not a token
     strategy: Literal["rolling", "canary", "immediate"] = "rolling"
     max_unavailable: int = Field(1, ge=1)
@@ -89,14 +89,14 @@ class SyntheticCheck(Model):
 
 
 class HealthConfig(Model):
-    base_url: str
+    base_url: HttpUrl
     paths: HealthPaths = HealthPaths()
     timeout: Duration = 5.0
     required_dependencies: list[str] = ["database", "openai", "whatsapp"]
     degraded: Literal["warn", "fail"] = "warn"
     version_probes: int = Field(3, ge=1, le=50)
     synthetic: SyntheticCheck | None = None
-    prometheus_url: str | None = Field(None, description="Prometheus HTTP API base URL for metrics")
+    prometheus_url: HttpUrl | None = Field(None, description="Prometheus HTTP API base URL for metrics")
     cloudwatch: dict[str, str] | None = Field(
         None, description="ALB metrics: {load_balancer: app/name/id, region: ...}"
     )
@@ -153,7 +153,7 @@ class SlackNotify(Model):
 
 class PagerDutyNotify(Model):
     routing_key_env: EnvVarName = "PAGERDUTY_ROUTING_KEY"
-    api_url: str = "https://events.pagerduty.com"
+    api_url: HttpUrl = "https://events.pagerduty.com"
 
 
 class WebhookNotify(Model):
@@ -169,7 +169,7 @@ class Notify(Model):
 class GitHubConfig(Model):
     repo: str = Field(pattern=r"^[\w.-]+/[\w.-]+$", description="owner/name")
     token_env: EnvVarName = "GITHUB_TOKEN"  # noqa: S105 - the name of an env var, not a token
-    api_url: str = "https://api.github.com"
+    api_url: HttpUrl = "https://api.github.com"
 
 
 class Locks(Model):
@@ -177,14 +177,14 @@ class Locks(Model):
     table: str = "opsctl-locks"
     ttl: Duration = 7200.0
     region: str | None = None
-    endpoint_url: str | None = None
+    endpoint_url: HttpUrl | None = None
 
 
 class S3Audit(Model):
     bucket: str
     prefix: str = "opsctl/"
     region: str | None = None
-    endpoint_url: str | None = None
+    endpoint_url: HttpUrl | None = None
     signing_key_env: EnvVarName | None = Field(None, description="env var with an Ed25519 private key (PEM)")
     kms_key_id: str | None = None
     public_key: str | None = Field(
@@ -219,7 +219,19 @@ class Config(Model):
 
     @property
     def state_path(self) -> Path:
-        return (self.project_dir / self.state_dir).resolve()
+        """The state folder, absolute; symlinks resolved unless broken or looping.
+
+        A broken link often means an unmounted volume: resolving it would let
+        ``ensure_state_dir`` create the target on the wrong disk, so the link
+        itself is returned and reported there.
+        """
+        path = self.project_dir / self.state_dir
+        if path.is_symlink() and not path.exists():
+            return path.absolute()
+        try:
+            return path.resolve()
+        except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+            return path.absolute()
 
     @property
     def secret_env_names(self) -> frozenset[str]:
@@ -272,10 +284,14 @@ def find_config(start: Path | None = None, explicit: str | os.PathLike[str] | No
     """``--config`` / OPSCTL_CONFIG, else opsctl.yaml in the current folder or a parent."""
     given = explicit if explicit is not None else os.environ.get("OPSCTL_CONFIG") or None
     if given is not None:
+        origin = "--config" if explicit is not None else "OPSCTL_CONFIG"
+        if not os.fspath(given).strip():
+            # Path("") is ".", which would read as "is a directory"; say what happened instead.
+            raise ConfigError(f"{origin} is empty; give the path of an opsctl.yaml")
         path = Path(given).expanduser()
-        if not path.exists():
-            raise ConfigError(f"{path}: config file not found (from {'--config' if explicit else 'OPSCTL_CONFIG'})")
-        return path
+        if not os.path.lexists(path):
+            raise ConfigError(f"{path}: config file not found (from {origin})")
+        return path  # a broken symlink or a fifo is reported by the reader, naming the file
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         candidate = folder / CONFIG_NAME

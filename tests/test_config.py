@@ -258,6 +258,84 @@ def test_freeze_window_without_a_time_zone() -> None:
     )
 
 
+URL_HINT = "must be an absolute http(s) URL like https://hvb.example.com"
+FLY = "    platform: {kind: fly, app: hvb, api_url: %s}\n"
+ECS = "    platform: {kind: ecs, cluster: c, service: s, container: bot, endpoint_url: %s}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            MINIMAL + "    health:\n      base_url: 127.0.0.1:46619\n",
+            "opsctl.yaml:6: environments -> staging -> health -> base_url",
+        ),
+        (
+            MINIMAL + "    health:\n      base_url: https://hvb.example.com\n      prometheus_url: prom:9090\n",
+            "opsctl.yaml:7: environments -> staging -> health -> prometheus_url",
+        ),
+        (
+            "service: hvb\nenvironments:\n  staging:\n" + FLY % "ftp://x",
+            "opsctl.yaml:4: environments -> staging -> platform -> api_url",
+        ),
+        (
+            "service: hvb\nenvironments:\n  staging:\n" + ECS % "localhost:4566",
+            "opsctl.yaml:4: environments -> staging -> platform -> endpoint_url",
+        ),
+        (
+            MINIMAL + "notify:\n  pagerduty: {api_url: events.pagerduty.com}\n",
+            "opsctl.yaml:6: notify -> pagerduty -> api_url",
+        ),
+        (MINIMAL + "github: {repo: o/r, api_url: 'https://'}\n", "opsctl.yaml:5: github -> api_url"),
+        (
+            MINIMAL + "locks: {backend: dynamodb, endpoint_url: '127.0.0.1:8000'}\n",
+            "opsctl.yaml:5: locks -> endpoint_url",
+        ),
+        (MINIMAL + "audit: {s3: {bucket: b, endpoint_url: 's3:9000'}}\n", "opsctl.yaml:5: audit -> s3 -> endpoint_url"),
+    ],
+    ids=["base_url", "prometheus_url", "fly-api_url", "ecs-endpoint_url", "pagerduty", "github", "locks", "s3"],
+)
+def test_urls_must_be_absolute_http(text: str, expected: str) -> None:
+    assert config_error(text) == f"{expected}: {URL_HINT}"
+
+
+def test_loopback_urls_with_ports_are_fine() -> None:
+    write_text(
+        Path("opsctl.yaml"),
+        "service: hvb\nenvironments:\n  staging:\n"
+        + ECS % "http://127.0.0.1:4566"
+        + "    health: {base_url: 'http://127.0.0.1:46619', prometheus_url: 'http://127.0.0.1:9090/'}\n",
+    )
+    health = load_config(Path("opsctl.yaml")).environments["staging"].health
+    assert health is not None
+    assert (health.base_url, health.prometheus_url) == ("http://127.0.0.1:46619", "http://127.0.0.1:9090/")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("slo:\n  error_window: 0s\n", "slo -> error_window: must be longer than 0"),
+        ("slo:\n  error_window: 0\n", "slo -> error_window: must be longer than 0"),
+        ("slo:\n  error_window: 30d1s\n", "slo -> error_window: must be at most 30d"),
+        ("slo:\n  error_window: 99999999999999999999h\n", "slo -> error_window: must be at most 30d"),
+        ("locks:\n  ttl: 0m\n", "locks -> ttl: must be longer than 0"),
+    ],
+    ids=["zero", "zero-number", "past-30d", "absurd", "zero-ttl"],
+)
+def test_durations_are_bounded(line: str, message: str) -> None:
+    assert config_error(MINIMAL + line) == f"opsctl.yaml:6: {message}"
+
+
+def test_a_zero_health_timeout_is_refused_not_replaced_by_the_default() -> None:
+    message = config_error(MINIMAL + "    health: {base_url: 'https://hvb.example.com', timeout: 0s}\n")
+    assert message == "opsctl.yaml:5: environments -> staging -> health -> timeout: must be longer than 0"
+
+
+def test_thirty_days_is_the_longest_duration() -> None:
+    write_text(Path("opsctl.yaml"), MINIMAL + "slo:\n  error_window: 30d\n")
+    assert load_config(Path("opsctl.yaml")).slo.error_window == 30 * 86400
+
+
 # --- inline secrets --------------------------------------------------------------------------------
 
 HINT = "looks like an inline secret; put the value in an environment variable and name it with"
@@ -435,6 +513,40 @@ def test_errors_name_files_outside_the_cwd_by_full_path(tmp_path: Path, monkeypa
     assert str(caught.value) == f"{path}:1: environments: required key is missing"
 
 
+def test_an_empty_explicit_path_is_an_error_not_a_search() -> None:
+    write_text(Path("opsctl.yaml"), MINIMAL)  # the search would find this one
+    with pytest.raises(ConfigError) as caught:
+        find_config(explicit="")
+    assert str(caught.value) == "--config is empty; give the path of an opsctl.yaml"
+    with pytest.raises(ConfigError) as caught:
+        find_config(explicit="  ")
+    assert str(caught.value) == "--config is empty; give the path of an opsctl.yaml"
+
+
+def test_an_explicit_broken_symlink_is_named_as_one() -> None:
+    Path("opsctl.yaml").symlink_to("/nonexistent/opsctl.yaml")
+    with pytest.raises(ConfigError) as caught:
+        load_config(find_config(explicit="opsctl.yaml"))
+    assert str(caught.value) == (
+        "opsctl.yaml: is a broken symbolic link (its target /nonexistent/opsctl.yaml does not exist); "
+        "expected a YAML config file"
+    )
+
+
+def test_a_broken_state_dir_symlink_is_not_resolved(tmp_path: Path) -> None:
+    # Resolving it would create the missing target (often an unmounted volume) on the wrong disk.
+    write_text(tmp_path / "opsctl.yaml", MINIMAL)
+    (tmp_path / ".opsctl").symlink_to(tmp_path / "unmounted" / "state")
+    assert load_config(tmp_path / "opsctl.yaml").state_path == tmp_path / ".opsctl"
+
+
+def test_a_looping_state_dir_symlink_does_not_crash(tmp_path: Path) -> None:
+    write_text(tmp_path / "opsctl.yaml", MINIMAL)
+    (tmp_path / ".opsctl").symlink_to(tmp_path / "loop")
+    (tmp_path / "loop").symlink_to(tmp_path / ".opsctl")
+    assert load_config(tmp_path / "opsctl.yaml").state_path == tmp_path / ".opsctl"
+
+
 # --- schema ----------------------------------------------------------------------------------------
 
 
@@ -447,3 +559,19 @@ def test_schema_is_json_and_uses_the_file_keys() -> None:
     freeze = schema["$defs"]["FreezeWindow"]
     assert {"from", "to", "reason"} == set(freeze["properties"])
     assert schema["$defs"]["Slo"]["properties"]["error_window"]["pattern"].startswith("^(")
+
+
+# --- duration types for other models ---------------------------------------------------------------
+
+
+def test_delay_allows_zero_where_duration_does_not() -> None:
+    from pydantic import TypeAdapter, ValidationError
+
+    from opsctl.config import Delay, Duration
+
+    assert TypeAdapter(Delay).validate_python("0s") == 0.0
+    assert TypeAdapter(Delay).validate_python("30d") == 30 * 86400
+    with pytest.raises(ValidationError, match="must be at most 30d"):
+        TypeAdapter(Delay).validate_python("31d")
+    with pytest.raises(ValidationError, match="must be longer than 0"):
+        TypeAdapter(Duration).validate_python("0s")

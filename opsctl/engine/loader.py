@@ -99,12 +99,10 @@ def load_checklist(name: str, project_dir: Path | None) -> LoadedChecklist:
 
 
 def load_runbook(name: str, project_dir: Path | None) -> LoadedRunbook:
-    import hashlib
-
     source, doc, model = _parse("runbooks", name, project_dir, Runbook)
     _check_steps(doc, model.steps, project_dir)
-    digest = hashlib.sha256(source.path.read_bytes()).hexdigest()
-    return LoadedRunbook(name, source, model, doc, digest)
+    # The digest of the bytes that were parsed: reading the file again could see another file (or block).
+    return LoadedRunbook(name, source, model, doc, doc.digest)
 
 
 def _check_items(doc: YamlDoc, items: list[Item], key: str) -> None:

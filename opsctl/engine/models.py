@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from opsctl.config import Duration, Model
+from opsctl.config import Delay, Duration, Model
 
 ItemId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
 ChangeType = Literal["standard", "normal", "emergency"]
@@ -19,7 +19,7 @@ def _retry_shorthand(value: Any) -> Any:
 
 class Retry(Model):
     count: int = Field(0, ge=0, le=100)
-    interval: Duration = 5.0
+    interval: Delay = 5.0  # 0s: retry at once
 
 
 class Item(Model):

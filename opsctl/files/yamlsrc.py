@@ -2,22 +2,33 @@
 
 Every user-edited file (opsctl.yaml, checklists, runbooks) goes through
 :func:`load_yaml_mapping`, so all of them reject the same bad shapes with the
-same clear one-line errors.
+same clear one-line errors: odd files (fifos, devices, over 1 MiB), YAML
+bombs and self-referencing anchors, keys that are lists, bad scalar values.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opsctl.errors import ConfigError
+from opsctl.files.paths import display_path
+from opsctl.files.reading import read_regular_file
+from opsctl.files.yamlguard import check_structure
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
+__all__ = ["Loc", "YamlDoc", "describe_error", "display_path", "load_yaml_mapping", "validation_error"]
+
 Loc = tuple[str | int, ...]
+
+# The characters YAML allows (PyYAML's reader uses the same set).
+_NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass
@@ -27,6 +38,7 @@ class YamlDoc:
     path: Path
     data: dict[str, Any]
     lines: dict[Loc, int] = field(default_factory=dict)
+    digest: str = ""  # sha256 of the bytes parsed: `resume` refuses a runbook that changed since
 
     @property
     def label(self) -> str:
@@ -46,27 +58,16 @@ class YamlDoc:
         return ConfigError(f"{where}: {path}: {message}" if path else f"{where}: {message}")
 
 
-def display_path(path: Path) -> str:
-    """A path as short as is still unambiguous: relative to the cwd when below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
-
-
 def load_yaml_mapping(path: Path, *, what: str = "file") -> YamlDoc:
-    """Parse ``path`` as a YAML mapping or raise a ConfigError that says what is wrong and where."""
-    import yaml
+    """Parse ``path`` as a YAML mapping or raise a ConfigError that says what is wrong and where.
+
+    The file must be a regular file of at most 1 MiB (:mod:`opsctl.files.reading`)
+    and its aliases and nesting stay within :mod:`opsctl.files.yamlguard`'s budgets.
+    """
+    import hashlib
 
     label = display_path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{label}: {what} not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{label}: is a directory, expected a YAML {what}") from None
-    except OSError as exc:
-        raise ConfigError(f"{label}: cannot read: {exc.strerror}") from None
+    raw = read_regular_file(path, what=what)
     if b"\x00" in raw:
         raise ConfigError(f"{label}: not a text file (binary content); expected a YAML {what}")
     try:
@@ -75,30 +76,74 @@ def load_yaml_mapping(path: Path, *, what: str = "file") -> YamlDoc:
         raise ConfigError(f"{label}: not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8") from None
     if not text.strip() or all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
         raise ConfigError(f"{label}: file is empty; expected a YAML mapping")
-    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    loader = loader_cls(text)
+    bad = _NOT_PRINTABLE.search(text)
+    if bad is not None:
+        # The parser would say this too, but as a character offset on two lines; give the line.
+        line = text.count("\n", 0, bad.start()) + 1
+        raise ConfigError(f"{label}:{line}: invalid YAML: control character U+{ord(bad.group()):04X} is not allowed")
+    data, lines = _parse(text, label)
+    return YamlDoc(path, data, lines, hashlib.sha256(raw).hexdigest())
+
+
+def _parse(text: str, label: str) -> tuple[dict[str, Any], dict[Loc, int]]:
+    import yaml
+
+    loader_cls = _loader_class()
     try:
-        node = loader.get_single_node()
-        if node is None:
-            raise ConfigError(f"{label}: file is empty; expected a YAML mapping")
-        if not isinstance(node, yaml.MappingNode):
-            kind = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
-            raise ConfigError(
-                f"{label}:{node.start_mark.line + 1}: the top level is {kind}; expected a mapping of keys"
-            )
-        lines: dict[Loc, int] = {}
-        _index(node, (), lines, label)
-        data = loader.construct_document(node)
+        scan = loader_cls(text)
+        try:
+            check_structure(scan, label)
+        finally:
+            scan.dispose()
+        loader = loader_cls(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                raise ConfigError(f"{label}: file is empty; expected a YAML mapping")
+            if not isinstance(node, yaml.MappingNode):
+                kind = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
+                raise ConfigError(
+                    f"{label}:{node.start_mark.line + 1}: the top level is {kind}; expected a mapping of keys"
+                )
+            lines: dict[Loc, int] = {}
+            _index(node, (), lines, label)
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         problem = exc.problem or exc.context or "invalid YAML"
         raise ConfigError(f"{label}:{line}: invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{label}: invalid YAML: {exc}") from None
-    finally:
-        loader.dispose()
-    return YamlDoc(path, data, lines)
+        raise ConfigError(f"{label}: invalid YAML: {str(exc).splitlines()[0]}") from None
+    return data, lines
+
+
+@functools.cache
+def _loader_class() -> type[Any]:
+    """The C-accelerated safe loader when available, reporting bad scalar values with their line."""
+    import yaml
+
+    base: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):  # type: ignore[misc]
+        def construct_object(self, node: Any, deep: bool = False) -> Any:
+            try:
+                return super().construct_object(node, deep)
+            except (ValueError, OverflowError) as exc:
+                # `2026-02-30` or a 5,000-digit number: a bad value, not a bug; say where it is.
+                kind = str(node.tag).rsplit(":", 1)[-1]
+                problem = f"not a valid {kind}: {_first_clause(exc)}"
+                raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
+
+    return Loader
+
+
+def _first_clause(exc: Exception) -> str:
+    """The message up to its first ``;`` (Python's advice after it is for programmers)."""
+    text = str(exc).split(";", 1)[0].strip() or type(exc).__name__
+    return text[:1].lower() + text[1:]
 
 
 def _index(node: Any, loc: Loc, lines: dict[Loc, int], label: str) -> None:
@@ -108,7 +153,7 @@ def _index(node: Any, loc: Loc, lines: dict[Loc, int], label: str) -> None:
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            key = key_node.value
+            key = key_node.value  # a scalar: yamlguard refused list and mapping keys
             line = key_node.start_mark.line + 1
             if key in seen:
                 path = " -> ".join(str(p) for p in (*loc, key))

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opsctl.config import Duration
+from opsctl.config import Delay
 from opsctl.engine.outcome import Outcome
 from opsctl.values.durations import format_duration
 
@@ -26,9 +26,9 @@ class AnalysisParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     count: int = Field(1, ge=1, le=1000, description="measurements to take")
-    interval: Duration = Field(30.0, description="pause between measurements")
+    interval: Delay = Field(30.0, description="pause between measurements")
     failure_limit: int = Field(0, ge=0, description="failed measurements tolerated")
-    initial_delay: Duration = Field(0.0, description="wait before the first measurement")
+    initial_delay: Delay = Field(0.0, description="wait before the first measurement")
 
 
 @dataclass(frozen=True)

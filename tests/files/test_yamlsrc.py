@@ -127,3 +127,51 @@ def test_lines_are_indexed_for_nested_keys_and_list_items() -> None:
     assert doc.line_of(("a", "b", 1, "d")) == 5
     assert doc.line_of(("a", "b", 1, "zzz")) == 4  # longest existing prefix: the item
     assert doc.line_of(("nope",)) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("a: 1\nb: 'ring \x07'\n", "opsctl.yaml:2: invalid YAML: control character U+0007 is not allowed"),
+        ("a: 1\n\nb: \x1b[31m\n", "opsctl.yaml:3: invalid YAML: control character U+001B is not allowed"),
+        (
+            "a: 1\nwhen: 2026-02-30\n",
+            "opsctl.yaml:2: invalid YAML: not a valid timestamp: day is out of range for month",
+        ),
+        (
+            "a: 1\nn: " + "9" * 5000 + "\n",
+            "opsctl.yaml:2: invalid YAML: not a valid int: "
+            "exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits",
+        ),
+        (
+            "a: !!python/object/apply:os.system ['true']\n",
+            "opsctl.yaml:1: invalid YAML: could not determine a constructor for the tag "
+            "'tag:yaml.org,2002:python/object/apply:os.system'",
+        ),
+    ],
+    ids=["bell", "escape", "bad-date", "huge-int", "python-tag"],
+)
+def test_bad_characters_and_values_name_their_line(content: str, expected: str) -> None:
+    assert error_for(content) == expected
+
+
+def test_unicode_text_is_not_mistaken_for_control_characters() -> None:
+    Path("opsctl.yaml").write_text("greeting: 'Grüß Gott \U0001f44b'\ntab: \"a\\tb\"\n")
+    assert load_yaml_mapping(Path("opsctl.yaml")).data == {"greeting": "Grüß Gott \U0001f44b", "tab": "a\tb"}
+
+
+def test_the_digest_is_of_the_bytes_that_were_parsed() -> None:
+    import hashlib
+
+    Path("opsctl.yaml").write_bytes(b"a: 1\n")
+    assert load_yaml_mapping(Path("opsctl.yaml")).digest == hashlib.sha256(b"a: 1\n").hexdigest()
+
+
+@pytest.mark.timeout(10)
+def test_odd_files_are_refused_by_the_loader_too() -> None:
+    import os
+
+    os.mkfifo("pipe.yaml")
+    with pytest.raises(ConfigError) as caught:
+        load_yaml_mapping(Path("pipe.yaml"), what="checklist")
+    assert str(caught.value) == "pipe.yaml: is a named pipe (fifo), not a regular file; expected a YAML checklist"
