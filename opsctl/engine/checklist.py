@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextvars
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +46,21 @@ current_item: contextvars.ContextVar[CurrentItem | None] = contextvars.ContextVa
 # When the running action's time is up (time.monotonic()): actions that start processes or
 # wait stop by then, since the executor can abandon a thread but not what the thread started.
 action_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("action_deadline", default=None)
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Actions (and checklist items) started inside the block end within ``seconds`` (or an enclosing limit).
+
+    A runbook step that runs a checklist uses it: its step ``timeout`` bounds every item and retry.
+    """
+    at = time.monotonic() + seconds
+    outer = action_deadline.get()
+    token = action_deadline.set(at if outer is None else min(outer, at))
+    try:
+        yield
+    finally:
+        action_deadline.reset(token)
 
 
 def time_left(default: float) -> float:
@@ -264,12 +281,23 @@ def _run_item(
 
 def _attempt(ctx: RunContext, entry: _Prepared) -> tuple[Outcome, int]:
     item = entry.item
+    # One budget for all attempts and the waits between them: six attempts at a hung
+    # endpoint must not take six times the item's timeout.
+    budget = item.timeout or DEFAULT_ITEM_TIMEOUT
+    ends = time.monotonic() + budget
+    outer = action_deadline.get()
+    if outer is not None:
+        ends = min(ends, outer)
     attempts = 0
     while True:
         attempts += 1
-        outcome = call_action(ctx, entry.spec, entry.params, item.timeout or DEFAULT_ITEM_TIMEOUT, item.id)
+        left = budget if attempts == 1 else ends - time.monotonic()
+        outcome = call_action(ctx, entry.spec, entry.params, left, item.id)
         if outcome.status is not Status.FAILED or attempts > item.retry.count or ctx.cancel.is_set():
             return outcome, attempts
+        if ends - time.monotonic() <= item.retry.interval:
+            why = f"no time left to retry within {format_duration(budget)}"
+            return Outcome(outcome.status, outcome.summary, {**outcome.detail, "retry_stopped": why}), attempts
         ctx.emit("item.retry", id=item.id, attempt=attempts, summary=outcome.summary)
         if ctx.cancel.wait(item.retry.interval):
             return outcome, attempts
@@ -282,6 +310,11 @@ def call_action(ctx: RunContext, spec: ActionSpec, params: Any, timeout: float, 
     exception becomes a failed outcome naming it.
     """
     box: dict[str, Any] = {}
+    outer = action_deadline.get()  # a step's time limit, or the item's when an action runs another
+    if outer is not None:
+        if outer <= time.monotonic():
+            return Outcome.failed("not started: the time allowed for it ran out", timeout_s=0.0)
+        timeout = min(timeout, outer - time.monotonic())
     deadline = time.monotonic() + timeout
 
     def target() -> None:

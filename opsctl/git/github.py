@@ -1,8 +1,11 @@
 """A small GitHub REST client for the deploy gates: checks, statuses, pull requests and reviews.
 
-Reads only. Every request has explicit timeouts; 429, 5xx and rate-limit
-403s are retried within a short budget, honouring ``Retry-After`` and the
-``x-ratelimit-reset`` header; lists are paginated through ``Link`` headers.
+Reads only. Every request (and every redirect it follows) has explicit
+timeouts, ends by a wall-clock deadline and reads at most 1 MiB of answer
+(:mod:`opsctl.net.bounded`); 429, 5xx and rate-limit 403s are retried within
+a short budget, honouring ``Retry-After`` and the ``x-ratelimit-reset``
+header; lists are paginated through ``Link`` headers. Error texts are
+redacted before they are cut.
 The token comes from the env var named by ``github.token_env`` and is
 registered with the run's redactor before it is first used.
 """
@@ -16,7 +19,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from opsctl.errors import BadInput
-from opsctl.notify.deliver import RetryPolicy, is_retryable, parse_retry_after, transport_problem
+from opsctl.net import bounded
+from opsctl.net.deadline import Deadline
+from opsctl.net.retry import RetryPolicy, is_retryable, parse_retry_after, transport_problem
 
 if TYPE_CHECKING:
     import httpx
@@ -80,10 +85,10 @@ class GitHub:
         client: httpx.Client | None = None,
         policy: RetryPolicy | None = None,
         now: Callable[[], float] = time.time,
+        redactor: Redactor | None = None,
     ) -> None:
-        import httpx
-
         from opsctl import __version__
+        from opsctl.values.redact import Redactor
 
         policy = policy or GITHUB_POLICY  # read at call time: tests shorten the module's policy
         self.repo = repo
@@ -92,7 +97,9 @@ class GitHub:
         self._policy = policy
         self._now = now
         self._own_client = client is None
-        self._client = client or httpx.Client(timeout=policy.timeout(), follow_redirects=True)
+        self._client = client or bounded.client(timeout=policy.timeout())
+        self._redactor = redactor or Redactor()
+        self._redactor.add(token)  # a proxy may echo the request back
         self._base = api_url.rstrip("/")
         self._headers = {
             "Accept": "application/vnd.github+json",
@@ -115,7 +122,9 @@ class GitHub:
                 f"{settings.token_env} is not set: export a GitHub token with repo:status and pull request read access"
             )
         redactor.add(token)
-        return cls(settings.repo, token, api_url=settings.api_url, token_env=settings.token_env, **kwargs)
+        return cls(
+            settings.repo, token, api_url=settings.api_url, token_env=settings.token_env, redactor=redactor, **kwargs
+        )
 
     def close(self) -> None:
         if self._own_client:
@@ -198,7 +207,17 @@ class GitHub:
         while True:
             attempt += 1
             try:
-                response = self._client.get(url, params=params, headers=self._headers)
+                response = bounded.send(
+                    self._client,
+                    "GET",
+                    url,
+                    deadline=Deadline.after(self._policy.request_deadline),
+                    follow_redirects=True,
+                    params=params,
+                    headers=self._headers,
+                )
+            except bounded.ResponseTooLarge as exc:
+                raise GitHubError(f"GitHub API {path}: {exc}") from None
             except httpx.HTTPError as exc:
                 problem, wait = f"GitHub API {path}: {transport_problem(exc)}", None
             else:
@@ -228,10 +247,9 @@ class GitHub:
         """The error in words, and how long GitHub asks us to wait (None: retry with backoff, or not at all)."""
         status = response.status_code
         try:
-            message = str(response.json().get("message") or "")
+            message = self._redactor.text(str(response.json().get("message") or ""))
         except (ValueError, AttributeError):
-            message = " ".join(response.text.split())[:160]
-        message = message.replace(self._token, "***")  # a proxy may echo the request back
+            message = self._redactor.excerpt(response.text, 160)  # redacted, then cut
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         if self._rate_limited(response):
             reset = response.headers.get("x-ratelimit-reset")

@@ -4,6 +4,12 @@ Policy (STYLE 9):
 
 - every request has an explicit timeout, and every call an overall *budget*
   (default: timeout x attempts) that retries and ``Retry-After`` waits never exceed;
+- the timeout is a wall-clock limit on the whole request (connect, headers,
+  body), and the body is read up to ``max_response_bytes`` decoded bytes
+  (default 1 MiB): a bot that streams forever, drips one byte a second or
+  sends a gzip bomb fails the probe instead of holding or swelling opsctl
+  (see :mod:`opsctl.net.bounded`);
+- inside a checklist item, no request outlives the item's deadline;
 - only idempotent GETs are retried: on 429/502/503/504 (the answers that mean
   "try again") and on refused/dropped connections. A 500 is an application
   error a retry rarely fixes and would hide a flapping bot; a read timeout
@@ -12,14 +18,15 @@ Policy (STYLE 9):
 - redirects are followed only on the same host (an http -> https upgrade of
   the same name counts as the same host); a redirect elsewhere fails and names
   the host, so the bot's headers (which may carry tokens) never go there;
-- header values come from environment variables and join the redactor.
+- header values come from environment variables, are checked (one trailing
+  newline is dropped, other control characters refused, see
+  :mod:`opsctl.net.headers`) and join the redactor.
 
 This module imports httpx at the top: nothing on the ``opsctl --help`` path imports it.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Mapping
@@ -29,14 +36,17 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from opsctl.actions.http import connect_error
 from opsctl.errors import BadInput
+from opsctl.net import bounded
+from opsctl.net import headers as net_headers
+from opsctl.net.deadline import Deadline
+from opsctl.net.errors import connect_error
 from opsctl.net.retry import parse_retry_after
 from opsctl.values.durations import format_duration
 
 if TYPE_CHECKING:
     from opsctl.config import HealthConfig
-    from opsctl.engine.context import RunContext
+    from opsctl.health.context import ProbeContext
     from opsctl.values.redact import Redactor
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -96,22 +106,29 @@ class HealthClient:
         max_connections: int = 10,
         keepalive: bool = True,
         transport: httpx.BaseTransport | None = None,
+        max_response_bytes: int = bounded.DEFAULT_MAX_BYTES,
+        deadline: float | None = None,
     ) -> None:
+        """``deadline`` (``time.monotonic()``) ends every call; by default the running checklist item's."""
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retries = retries
         self.budget = budget
         self.cancel = cancel or threading.Event()
+        self.max_response_bytes = max_response_bytes
+        self.deadline = _item_deadline() if deadline is None else deadline
         limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections if keepalive else 0
         )
-        self._http = httpx.Client(
-            timeout=httpx.Timeout(timeout),
-            headers=dict(headers or {}),
-            follow_redirects=False,
-            limits=limits,
-            transport=transport,
-        )
+        options: dict[str, Any] = {
+            "timeout": httpx.Timeout(timeout),
+            "headers": dict(headers or {}),
+            "follow_redirects": False,
+        }
+        if transport is None:
+            self._http = bounded.client(limits=limits, **options)
+        else:  # tests hand in a mock transport
+            self._http = httpx.Client(transport=transport, **options)
 
     def __enter__(self) -> HealthClient:
         return self
@@ -139,6 +156,8 @@ class HealthClient:
     def _request(self, method: str, path: str, body: Any, retries: int, params: Mapping[str, str] | None) -> Reply:
         url = self.url(path)  # messages name it without the query, which may be long (PromQL)
         deadline = time.monotonic() + (self.budget or self.timeout * (retries + 1))
+        if self.deadline is not None:
+            deadline = min(deadline, self.deadline)
         attempt = 0
         while True:
             attempt += 1
@@ -174,9 +193,23 @@ class HealthClient:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise ProbeError(f"no answer from {url} within the time budget", timed_out=True)
-            response = self._http.request(
-                method, url, json=body, params=dict(params or {}), timeout=min(self.timeout, remaining)
-            )
+            limit = Deadline.after(min(self.timeout, remaining))
+            try:
+                response = bounded.send(
+                    self._http,
+                    method,
+                    url,
+                    deadline=limit,
+                    max_bytes=self.max_response_bytes,
+                    json=body,
+                    params=dict(params or {}),
+                )
+            except bounded.ResponseTooLarge as exc:
+                raise ProbeError(f"{url}: {exc}") from None
+            except httpx.TimeoutException:
+                if limit.seconds < self.timeout:  # what ran out is the call's budget or its item's time
+                    raise ProbeError(f"no answer from {url} within the time budget", timed_out=True) from None
+                raise
             location = response.headers.get("location")
             if not (response.is_redirect and location and method == "GET"):
                 elapsed = (time.monotonic() - started) * 1000
@@ -211,6 +244,9 @@ def same_host(current: str, target: str) -> bool:
 def describe_error(url: str, exc: Exception, timeout: float) -> str:
     if isinstance(exc, httpx.RemoteProtocolError):
         return f"{url} closed the connection without an answer"
+    if isinstance(exc, httpx.LocalProtocolError):
+        # Its message quotes what could not be sent, e.g. a header value: a secret.
+        return f"request to {url} could not be sent (an invalid request header?)"
     text = connect_error(url, exc)
     if isinstance(exc, httpx.TimeoutException):
         text += f" ({format_duration(timeout)})"
@@ -218,19 +254,18 @@ def describe_error(url: str, exc: Exception, timeout: float) -> str:
 
 
 def env_headers(mapping: Mapping[str, str], redactor: Redactor | None = None) -> dict[str, str]:
-    """``{header: ENV_VAR}`` -> ``{header: value}``; the values become secrets of the redactor."""
-    headers = {}
-    for header, var in mapping.items():
-        value = os.environ.get(var)
-        if not value:
-            raise BadInput(f"environment variable {var} is not set (it gives the {header} header of health probes)")
-        if redactor is not None:
-            redactor.add(value)
-        headers[header] = value
-    return headers
+    """``{header: ENV_VAR}`` -> ``{header: value}`` (checked); the values become secrets of the redactor."""
+    return net_headers.env_headers(mapping, "health probes", redactor)
 
 
-def health_config(ctx: RunContext, base_url: str | None = None) -> HealthConfig:
+def _item_deadline() -> float | None:
+    """When the running checklist item's time is up (None outside one): no probe may outlive it."""
+    from opsctl.engine.checklist import action_deadline
+
+    return action_deadline.get()
+
+
+def health_config(ctx: ProbeContext, base_url: str | None = None) -> HealthConfig:
     """The environment's ``health:`` config, with ``base_url`` overridden when given."""
     from opsctl.config import HealthConfig
 
@@ -246,7 +281,7 @@ def health_config(ctx: RunContext, base_url: str | None = None) -> HealthConfig:
 
 
 def client_for(
-    ctx: RunContext,
+    ctx: ProbeContext,
     health: HealthConfig,
     *,
     timeout: float | None = None,

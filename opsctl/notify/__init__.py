@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from opsctl.errors import BadInput
 from opsctl.notify.deliver import DeliveryResult, Request, RetryPolicy
+from opsctl.values.imageref import ImageRef
 
 if TYPE_CHECKING:
     from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -94,10 +95,11 @@ def secret_from_env(ctx: RunContext, var: str, what: str, *, url: bool = False) 
 
 
 def _image_of(value: Any) -> str | None:
+    """The image of a reference, a release record or a release, as text."""
     if value is None:
         return None
-    if isinstance(value, str):
-        return value
+    if isinstance(value, str | ImageRef):
+        return str(value)
     if isinstance(value, Mapping):
         image = value.get("image")
         return str(image) if image else None
@@ -128,20 +130,20 @@ def message_context(
     environment = ctx.config.environments.get(str(env)) if env else None
     if event.startswith("rollback."):
         # A rollback goes from what runs now back to the release before it.
-        before = _image_of(ctx.state.get("release")) or _image_of(ctx.params.get("image"))
-        after = _image_of(ctx.state.get("previous"))
+        before = _image_of(ctx.state.release) or _image_of(ctx.request.image)
+        after = _image_of(ctx.state.previous)
     else:
-        before = _image_of(ctx.state.get("previous"))
-        after = _image_of(ctx.params.get("image")) or _image_of(ctx.state.get("release"))
+        before = _image_of(ctx.state.previous)
+        after = _image_of(ctx.request.image) or _image_of(ctx.state.release)
     values: dict[str, Any] = {
         "env": env,
         "image_before": _image_of(given.get("image_before")) or before,
         "image_after": _image_of(given.get("image_after")) or after,
         "actor": given.get("actor") or ctx.actor,
         "run": given.get("run") or given.get("run_id") or ctx.run_id,
-        "change_type": given.get("change_type") or ctx.params.get("change_type"),
-        "incident": given.get("incident") or ctx.params.get("incident"),
-        "reason": given.get("reason") or ctx.params.get("reason"),
+        "change_type": given.get("change_type") or ctx.request.extra.get("change_type"),
+        "incident": given.get("incident") or ctx.request.incident,
+        "reason": given.get("reason") or ctx.request.reason,
         "summary": given.get("summary"),
     }
     message: dict[str, Any] = {key: (None if values[key] is None else str(values[key])) for key in _TEXT_FIELDS}
@@ -262,9 +264,7 @@ def _default_policy() -> RetryPolicy:
 def _send_one(
     ctx: RunContext, channel: str, event: str, context: dict[str, Any], policy: RetryPolicy
 ) -> list[DeliveryResult]:
-    import httpx
-
-    from opsctl.notify.deliver import post_json
+    from opsctl.notify.deliver import open_client, post_json
 
     label = _LABELS[channel]
     try:
@@ -281,7 +281,7 @@ def _send_one(
             for r in requests
         ]
     results = []
-    with httpx.Client(timeout=policy.timeout(), follow_redirects=False) as client:
+    with open_client(policy) as client:  # bounded: every POST ends by a deadline, its answer capped
         for request in requests:
             result = post_json(client, request, event, policy, ctx.redactor.text)
             _journal(ctx, result)

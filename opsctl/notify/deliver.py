@@ -4,18 +4,31 @@ A notification is a courtesy to people, not part of the change: a Slack
 outage must never fail or hold up a deploy. So the sender retries only
 briefly (a few seconds in all), honours ``Retry-After``, and turns whatever
 still goes wrong into a warning that the caller records.
+
+Each POST ends by a wall-clock deadline (connect + read timeout) and reads at
+most 1 MiB of answer (:mod:`opsctl.net.bounded`); an error body is redacted
+*before* it is cut to an excerpt, so a secret it echoes cannot leak in part.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from opsctl.net.retry import is_retryable, parse_retry_after
+from opsctl.net import bounded
+from opsctl.net.deadline import Deadline
+from opsctl.net.retry import RetryPolicy, is_retryable, parse_retry_after, transport_problem
 
-__all__ = ["DEFAULT_POLICY", "DeliveryResult", "RetryPolicy", "is_retryable", "parse_retry_after"]
+__all__ = [
+    "DEFAULT_POLICY",
+    "DeliveryResult",
+    "RetryPolicy",
+    "is_retryable",
+    "open_client",
+    "parse_retry_after",
+    "transport_problem",
+]
 
 if TYPE_CHECKING:
     import httpx
@@ -23,34 +36,6 @@ if TYPE_CHECKING:
 DeliveryStatus = Literal["sent", "warned", "skipped"]
 
 _BODY_EXCERPT = 160
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to try: attempts, exponential backoff, a total wait budget, and timeouts.
-
-    ``sleep`` is injectable so that tests do not wait.
-    """
-
-    attempts: int = 3
-    backoff: float = 0.5  # first delay; doubles on each retry
-    max_delay: float = 2.0  # cap for one computed delay (Retry-After is honoured up to the budget)
-    budget: float = 5.0  # total seconds spent waiting between attempts
-    connect_timeout: float = 3.0
-    read_timeout: float = 5.0
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
-
-    def timeout(self) -> httpx.Timeout:
-        """The httpx timeouts of one request (connect, and read/write/pool)."""
-        import httpx
-
-        return httpx.Timeout(self.read_timeout, connect=self.connect_timeout)
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds to wait after failed ``attempt`` (1-based): the server's word, else backoff."""
-        if retry_after is not None:
-            return max(0.0, retry_after)
-        return float(min(self.max_delay, self.backoff * 2.0 ** (attempt - 1)))
 
 
 DEFAULT_POLICY = RetryPolicy()
@@ -101,22 +86,17 @@ class Request:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-def transport_problem(exc: Exception) -> str:
-    """A transport error in words, without the URL (which may be the secret)."""
-    import httpx
-
-    if isinstance(exc, httpx.ConnectTimeout):
-        return "connection timed out"
-    if isinstance(exc, httpx.TimeoutException):
-        return "no answer within the timeout"
-    if isinstance(exc, httpx.ConnectError):
-        return "connection refused" if "refused" in str(exc).lower() else "cannot connect"
-    return f"request failed ({type(exc).__name__})"
+def open_client(policy: RetryPolicy = DEFAULT_POLICY) -> httpx.Client:
+    """A client for :func:`post_json`: the policy's timeouts, no redirects, connections bounded by deadlines."""
+    return bounded.client(timeout=policy.timeout(), follow_redirects=False)
 
 
-def _excerpt(response: httpx.Response) -> str:
-    text = " ".join(response.text.split())
-    return f": {text[:_BODY_EXCERPT]}" if text else ""
+def _excerpt(response: httpx.Response, scrub: Callable[[str], str]) -> str:
+    # Scrub the whole body first: cut first, and a secret straddling the cut would leak its start.
+    text = " ".join(scrub(response.text).split())
+    if len(text) > _BODY_EXCERPT:
+        text = text[: _BODY_EXCERPT - 3].rstrip() + "..."
+    return f": {text}" if text else ""
 
 
 def post_json(
@@ -146,7 +126,19 @@ def post_json(
         attempt += 1
         retry_after: float | None = None
         try:
-            response = client.post(request.url, json=dict(request.payload), headers=dict(request.headers))
+            response = bounded.send(
+                client,
+                "POST",
+                request.url,
+                deadline=Deadline.after(policy.request_deadline),
+                json=dict(request.payload),
+                headers=dict(request.headers),
+            )
+        except bounded.ResponseTooLarge as exc:
+            http_status = exc.status
+            if http_status is not None and 200 <= http_status < 300:  # accepted; only its answer was odd
+                return result("sent", f"{request.label} accepted {event} (HTTP {http_status}; {exc})")
+            return result("warned", f"{request.label} refused {event}: HTTP {http_status}: {exc}")
         except httpx.HTTPError as exc:
             http_status = None
             problem = transport_problem(exc)
@@ -154,7 +146,7 @@ def post_json(
             http_status = response.status_code
             if response.is_success:
                 return result("sent", f"{request.label} accepted {event} (HTTP {http_status})")
-            problem = f"HTTP {http_status}{_excerpt(response)}"
+            problem = f"HTTP {http_status}{_excerpt(response, scrub)}"
             if not is_retryable(http_status):
                 return result("warned", f"{request.label} refused {event}: {problem}")
             retry_after = parse_retry_after(response.headers.get("retry-after"))

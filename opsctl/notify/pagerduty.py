@@ -68,7 +68,8 @@ def requests(ctx: RunContext, context: dict[str, Any]) -> list[Request]:
         payload = render_json(ctx, f"pagerduty-{kind}.json.j2", {**context, "dedup_key": dedup_key(context)})
         body = payload.get("payload")
         if isinstance(body, dict) and isinstance(body.get("summary"), str):
-            body["summary"] = body["summary"][:_SUMMARY_MAX]
+            # Redact before cutting: a secret straddling the cut would no longer match, and leak in part.
+            body["summary"] = ctx.redactor.text(body["summary"])[:_SUMMARY_MAX]
         if kind == "alert":
             # Whatever a project template says, the page must trigger and dedupe per run.
             payload.update(event_action="trigger", dedup_key=dedup_key(context))

@@ -9,8 +9,14 @@ Retry policy (STYLE 9):
   deciding whether to send it again.
 
 Waits honour ``Retry-After`` (seconds or an HTTP date) and otherwise back off
-exponentially with jitter. Error messages pass through the redactor so that the
-token never leaves this module.
+exponentially with jitter. Error messages pass through the redactor (before
+any truncation) so that the token never leaves this module.
+
+Every call ends by a wall-clock deadline (connect + read timeout; a ``wait``
+call's read timeout covers its server-side wait) and reads at most 1 MiB of
+answer (:mod:`opsctl.net.bounded`). Tokens made by ``fly tokens create deploy``
+start with ``FlyV1 `` and are sent as they are (``Authorization: FlyV1 ...``,
+as flyctl does); any other token is sent as ``Bearer``.
 
 Only :mod:`opsctl.platforms.fly` imports this module, and the factory imports
 that lazily, so the top-level ``import httpx`` stays off the ``--help`` path.
@@ -27,6 +33,9 @@ from typing import Any
 import httpx
 
 from opsctl.errors import BadInput, OpsctlError, RunFailed
+from opsctl.net import bounded
+from opsctl.net.deadline import Deadline
+from opsctl.net.headers import header_value
 from opsctl.net.retry import parse_retry_after
 from opsctl.values.redact import Redactor
 
@@ -40,6 +49,7 @@ WAIT_READ_MARGIN = 15.0
 DEFAULT_TIMEOUT = httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT)
 MAX_ATTEMPTS = 5
 MAX_RETRY_AFTER = 60.0
+DEFAULT_TOKEN_ENV = "FLY_API_TOKEN"  # noqa: S105 - the variable flyctl reads, not a token
 
 _RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 # Errors raised before any byte of the request left this process.
@@ -56,6 +66,26 @@ class FlyApiError(RunFailed):
 
 class FlyAmbiguous(FlyApiError):
     """A non-idempotent call failed in a way that leaves its effect unknown."""
+
+
+def authorization(token: str) -> str:
+    """The ``Authorization`` value for a Fly token: ``FlyV1 ...`` tokens as they are, others as Bearer."""
+    if token.startswith("FlyV1 "):
+        return token
+    return f"Bearer {token}"
+
+
+def read_token(token_env: str, environ: Mapping[str, str]) -> tuple[str, str]:
+    """The Fly token and the variable it came from: ``token_env``, else ``FLY_API_TOKEN`` (flyctl's own).
+
+    BadInput, naming ``token_env``, when neither is set, or when the token
+    cannot be sent as a header (it names the variable, never the value).
+    """
+    for name in dict.fromkeys((token_env, DEFAULT_TOKEN_ENV)):
+        token = environ.get(name, "").strip()
+        if token:
+            return header_value(name, "Authorization", token, "Fly API calls"), name
+    raise BadInput(f"{token_env} is not set: export a Fly API token (fly tokens create deploy) in {token_env}")
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -83,7 +113,7 @@ class FlyClient:
         self.app = app
         self._token = token
         self._owns_client = client is None
-        self._http = client or httpx.Client(timeout=DEFAULT_TIMEOUT)
+        self._http = client or bounded.client(timeout=DEFAULT_TIMEOUT)
         self._redactor = redactor or Redactor()
         self._redactor.add(token)
         self._sleep = sleep
@@ -172,16 +202,28 @@ class FlyClient:
         url = f"{self.base_url}/v1/apps/{self.app}/{path}"
         what = f"{method} {path}"
         idempotent = method in {"GET", "HEAD", "DELETE"}
-        send_headers = {"Authorization": f"Bearer {self._token}", **(headers or {})}
+        send_headers = {"Authorization": authorization(self._token), **(headers or {})}
         # Explicit on every call, so an injected client's defaults cannot remove them.
         limits = timeout or DEFAULT_TIMEOUT
+        total = (limits.connect or CONNECT_TIMEOUT) + (limits.read or READ_TIMEOUT)
         for attempt in range(1, self._max_attempts + 1):
             last = attempt == self._max_attempts
             try:
-                response = self._http.request(
-                    method, url, params=params, json=json, headers=send_headers, timeout=limits
+                response = bounded.send(
+                    self._http,
+                    method,
+                    url,
+                    deadline=Deadline.after(total),
+                    timeout=limits,
+                    params=params,
+                    json=json,
+                    headers=send_headers,
                 )
-            except httpx.TransportError as exc:
+            except bounded.ResponseTooLarge as exc:
+                # The call was answered, but its answer cannot be read: for a POST its effect is unknown.
+                cls = FlyApiError if idempotent else FlyAmbiguous
+                raise cls(self._clean(f"Fly API {what}: {exc}"), exc.status) from None
+            except (httpx.TransportError, httpx.DecodingError) as exc:
                 if not (idempotent or isinstance(exc, _NOT_SENT)):
                     raise FlyAmbiguous(self._clean(f"Fly API {what}: no answer ({type(exc).__name__})")) from None
                 if last:
@@ -208,7 +250,7 @@ class FlyClient:
 
     def _error(self, what: str, response: httpx.Response, *, ambiguous: bool) -> OpsctlError:
         status = response.status_code
-        reason = _error_text(response)
+        reason = _error_text(response, self._clean)
         if status == 401:
             return FlyApiError(self._clean(f"Fly API refused the token (401 on {what}): {reason}"), status)
         if status == 404 and what == "GET machines":
@@ -232,11 +274,12 @@ class FlyClient:
         return data
 
 
-def _error_text(response: httpx.Response) -> str:
+def _error_text(response: httpx.Response, clean: Callable[[str], str]) -> str:
+    """The API's reason, redacted by ``clean`` *before* it is cut to 200 characters."""
     try:
         data = response.json()
     except ValueError:
-        return response.text[:200].strip() or response.reason_phrase
+        return clean(response.text).strip()[:200] or response.reason_phrase
     if isinstance(data, dict) and isinstance(data.get("error"), str):
-        return str(data["error"])[:200]
+        return clean(str(data["error"]))[:200]
     return response.reason_phrase

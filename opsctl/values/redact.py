@@ -4,6 +4,13 @@ Secrets reach opsctl only through environment variables named by ``*_env``
 config keys (and the standard cloud variables). A :class:`Redactor` knows
 their values and replaces them, plus anything that looks like a credential
 in URLs, headers or well-known token formats, with ``***``.
+
+Redact *before* truncating: a secret cut in half by ``text[:160]`` no longer
+matches, and its first characters leak (a PagerDuty key at offset 150 of an
+error body once did). :meth:`Redactor.excerpt` does both in the right order.
+As a second line of defence, :meth:`Redactor.text` also masks a known
+secret's beginning when it is what a text ends with (before a closing quote,
+bracket or ``...``): that is exactly what a truncation leaves behind.
 """
 
 from __future__ import annotations
@@ -56,6 +63,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 # Values shorter than this are not treated as secrets: masking "1" or "ok"
 # everywhere would make output unreadable and protects nothing.
 _MIN_SECRET_LEN = 4
+# The shortest beginning of a secret that is masked at the end of a text (see the module
+# docstring). Shorter beginnings tell little, and would mask ordinary words too often.
+_MIN_FRAGMENT = 6
+# What a truncation may leave after the cut: an ellipsis, closing quotes or brackets (repr, JSON), spaces.
+_TRAILER = re.compile(r"(?:\.\.\.|\u2026)?[\"')\]}>]{0,3}\s*\Z")
 
 
 class Redactor:
@@ -64,6 +76,7 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
         self._joined: re.Pattern[str] | None = None
+        self._fragile: tuple[str, ...] = ()  # secrets whose beginning is masked at a text's end
         self.add(*secrets)
 
     @classmethod
@@ -80,13 +93,16 @@ class Redactor:
             # Longest first so that a secret containing another is masked whole.
             ordered = sorted(self._secrets, key=len, reverse=True)
             self._joined = re.compile("|".join(re.escape(s) for s in ordered))
+            # Not URLs: their beginning (scheme and host) is public, and their secret path is
+            # registered on its own (opsctl.notify.secret_from_env).
+            self._fragile = tuple(s for s in ordered if len(s) > _MIN_FRAGMENT and "://" not in s)
 
     def text(self, value: str) -> str:
         if self._joined is not None:
             value = self._joined.sub(MASK, value)
         for pattern, replacement in _PATTERNS:
             value = pattern.sub(replacement, value)
-        return value
+        return self._cut_tail(value)
 
     def value(self, value: Any) -> Any:
         """Redact strings anywhere inside dicts, lists and tuples."""
@@ -96,6 +112,26 @@ class Redactor:
             return {k: self.value(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [self.value(v) for v in value]
+        return value
+
+    def excerpt(self, value: str, limit: int) -> str:
+        """``value`` redacted, its whitespace collapsed, *then* cut to ``limit`` characters (``...`` marks a cut)."""
+        flat = " ".join(self.text(value).split())
+        return flat if len(flat) <= limit else flat[: max(0, limit - 3)].rstrip() + "..."
+
+    def _cut_tail(self, value: str) -> str:
+        """Mask the beginning of a known secret that ends ``value`` (what ``secret_text[:n]`` leaves)."""
+        if not self._fragile:
+            return value
+        trailer = _TRAILER.search(value, max(0, len(value) - 16))
+        cut = trailer.start() if trailer else len(value)
+        for secret in self._fragile:
+            tail = value[max(0, cut - len(secret) + 1) : cut]
+            start = tail.find(secret[0])
+            while start != -1 and len(tail) - start >= _MIN_FRAGMENT:
+                if secret.startswith(tail[start:]):
+                    return value[: cut - len(tail) + start] + MASK + value[cut:]
+                start = tail.find(secret[0], start + 1)
         return value
 
 
