@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from opsctl.engine.actions import action
 from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome
+from opsctl.values.imageref import ImageRef
 
 
 class VerifiedInParams(BaseModel):
@@ -21,7 +22,8 @@ def verified_in(ctx: RunContext, params: VerifiedInParams) -> Outcome:
     from opsctl.audit.query import load_runs
 
     source = params.env or (ctx.env.requires.promoted_from if ctx.env_name else None)
-    image = params.image or ctx.params.get("image")
+    given = ImageRef.parse(params.image) if params.image else ctx.request.image
+    image = None if given is None else str(given)  # the audit log records images as text
     if not source or source == ctx.env_name:
         return Outcome.skipped(f"{ctx.env_name} is where changes are first verified; nothing to compare with")
     if not image:
@@ -48,8 +50,8 @@ class RecordParams(BaseModel):
 def change_record(ctx: RunContext, params: RecordParams) -> Outcome:
     """The change is recorded: type, incident, reason and impact, in the audit log."""
     change_type = str(ctx.journal.extra.get("change_type", "normal"))
-    incident = ctx.params.get("incident")
-    reason = ctx.params.get("reason")
+    incident = ctx.request.incident
+    reason = ctx.request.reason
     if params.require_incident and change_type == "emergency" and not incident:
         return Outcome.failed("an emergency change needs an incident id (--incident INC-42)")
     parts = [f"{change_type} change"]

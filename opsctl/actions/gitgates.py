@@ -12,6 +12,7 @@ from opsctl.engine.actions import action
 from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome
 from opsctl.errors import BadInput
+from opsctl.values.imageref import ImageRef
 
 if TYPE_CHECKING:
     from git import Repo
@@ -54,11 +55,11 @@ def git_tag(ctx: RunContext, params: GitTagParams) -> Outcome:
     """The image tag is HEAD's sha (full or short) or a git tag pointing at HEAD."""
     from opsctl.git.changes import looks_like_sha
     from opsctl.git.repo import open_repo
-    from opsctl.platforms.base import image_tag
 
-    image = params.image or ctx.params.get("image")
-    if not image:
+    ref = ImageRef.parse(params.image) if params.image else ctx.request.image
+    if ref is None:
         return Outcome.failed("no image to compare with HEAD: pass --image or give with: image")
+    image = str(ref)
     pattern = _pattern(ctx, params)
     path = ctx.project_dir if params.path is None else Path(params.path)
     repo = open_repo(path if path.is_absolute() else ctx.project_dir / path)
@@ -66,7 +67,7 @@ def git_tag(ctx: RunContext, params: GitTagParams) -> Outcome:
         return Outcome.failed("the repository has no commits yet")
     head = repo.head.commit.hexsha
     short = head[:7]
-    tag = image_tag(str(image))
+    tag = ref.version
     detail: dict[str, Any] = {"image": image, "tag": tag, "head": head, "pattern": pattern.pattern if pattern else None}
     release = pattern is not None and pattern.fullmatch(tag) is not None
     sha = tag[4:] if tag.startswith("sha-") else tag

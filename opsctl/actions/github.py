@@ -17,15 +17,15 @@ from opsctl.engine.actions import action
 from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome
 from opsctl.errors import BadInput
+from opsctl.values.imageref import ImageRef
 
 if TYPE_CHECKING:
     from git import Repo
 
     from opsctl.git.changes import Resolved
-    from opsctl.git.github import CheckRun, CommitStatus, GitHub, PullRequest, Review
+    from opsctl.git.github import CheckRun, CommitStatus, GitHub
 
 GREEN_CONCLUSIONS = frozenset({"success", "neutral", "skipped"})  # what branch protection accepts
-DECISIVE_REVIEWS = frozenset({"APPROVED", "CHANGES_REQUESTED", "DISMISSED"})  # a comment changes no verdict
 
 
 class CommitParams(BaseModel):
@@ -70,10 +70,10 @@ def target_commit(ctx: RunContext, params: CommitParams, github: GitHub) -> Reso
         if params.sha and len(params.sha) == 40 and looks_like_sha(params.sha):
             return Resolved(params.sha, f"commit {params.sha[:12]}")
         return Resolved(github.commit_sha(given), f"{given} on GitHub")
-    image = params.image or ctx.params.get("image")
+    image = ImageRef.parse(params.image) if params.image else ctx.request.image
     if repo is None:
         raise BadInput(f"{ctx.project_dir} is not inside a git repository; give the commit with: sha or ref")
-    if image:
+    if image is not None:
         found = try_resolve(repo, str(image))
         if found is not None:
             return Resolved(found.sha, f"image {image}: {found.how}")
@@ -141,22 +141,6 @@ def github_checks(ctx: RunContext, params: ChecksParams) -> Outcome:
     return Outcome.passed(f"all {len(entries)} CI checks green on {where}", **detail)
 
 
-def _choose_pull(pulls: list[PullRequest], sha: str) -> PullRequest | None:
-    merged = [p for p in pulls if p.merged_at]
-    exact = [p for p in merged if p.merge_commit_sha == sha]
-    ranked = exact or merged or pulls
-    return ranked[0] if ranked else None
-
-
-def latest_verdicts(reviews: list[Review]) -> dict[str, Review]:
-    """Each reviewer's latest decisive review (approve, request changes, dismissed), by lower-case login."""
-    latest: dict[str, Review] = {}
-    for review in reviews:  # GitHub lists reviews oldest first
-        if review.state in DECISIVE_REVIEWS and review.user:
-            latest[review.user.lower()] = review
-    return latest
-
-
 def _required(ctx: RunContext, params: ApprovedParams) -> int:
     if params.approvals is not None:
         return params.approvals
@@ -167,6 +151,7 @@ def _required(ctx: RunContext, params: ApprovedParams) -> int:
 @action("github.approved", ApprovedParams)
 def github_approved(ctx: RunContext, params: ApprovedParams) -> Outcome:
     """The pull request that merged the commit has enough approvals (not counting the deployer's own)."""
+    from opsctl.git.approvals import review_approvals
     from opsctl.git.github import GitHub, GitHubError
 
     needed = _required(ctx, params)
@@ -175,37 +160,7 @@ def github_approved(ctx: RunContext, params: ApprovedParams) -> Outcome:
     with GitHub.from_config(ctx.config, ctx.redactor) as github:
         try:
             commit = target_commit(ctx, params, github)
-            pull = _choose_pull(github.pulls_for_commit(commit.sha), commit.sha)
-            reviews = github.reviews(pull.number) if pull is not None else []
+            verdict = review_approvals(github, commit, needed=needed, deployer=ctx.actor)
         except GitHubError as exc:
             return Outcome.failed(str(exc))
-    if pull is None:
-        return Outcome.failed(
-            f"no pull request found for {commit.short} ({commit.how}): changes must be merged through a "
-            f"reviewed pull request",
-            sha=commit.sha,
-        )
-    verdicts = latest_verdicts(reviews)
-    not_counted = {pull.author.lower(), ctx.actor.lower()}
-    approvers = [r.user for login, r in verdicts.items() if r.state == "APPROVED" and login not in not_counted]
-    own = [r.user for login, r in verdicts.items() if r.state == "APPROVED" and login in not_counted]
-    blocking = [r.user for r in verdicts.values() if r.state == "CHANGES_REQUESTED"]
-    detail: dict[str, Any] = {
-        "sha": commit.sha,
-        "commit": commit.how,
-        "pull": pull.number,
-        "url": pull.url,
-        "title": pull.title,
-        "author": pull.author,
-        "approvers": approvers,
-        "required": needed,
-        "changes_requested": blocking,
-    }
-    label = f"PR #{pull.number}" + ("" if pull.merged_at else " (not merged)")
-    notes = f"; changes requested by {', '.join(blocking)}" if blocking else ""
-    if own:
-        notes += f"; approval by {', '.join(own)} does not count (author or deployer)"
-    if len(approvers) >= needed:
-        who = f" by {', '.join(approvers)}" if approvers else ""
-        return Outcome.passed(f"{label} approved{who} ({len(approvers)} of {needed} required){notes}", **detail)
-    return Outcome.failed(f"{label} has {len(approvers)} approval(s), {needed} required{notes}", **detail)
+    return (Outcome.passed if verdict.ok else Outcome.failed)(verdict.summary, **verdict.detail)

@@ -9,10 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opsctl.config import Duration
 from opsctl.engine.actions import action
+from opsctl.engine.checklist import time_left
 from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome
-
-_MISSING = object()
+from opsctl.net.errors import connect_error
+from opsctl.values.fieldpath import compare_fields
 
 
 class HttpGetParams(BaseModel):
@@ -26,57 +27,30 @@ class HttpGetParams(BaseModel):
     headers_env: dict[str, str] = Field(default_factory=dict, description="header -> env var with its value")
 
 
-def field_at(data: Any, path: str) -> Any:
-    """``dependencies.database.status`` or ``items.0.id`` inside parsed JSON; _MISSING if absent."""
-    current = data
-    for part in path.split("."):
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and part.lstrip("-").isdigit() and -len(current) <= int(part) < len(current):
-            current = current[int(part)]
-        else:
-            return _MISSING
-    return current
-
-
-def compare_fields(body: Any, expected: dict[str, Any]) -> str | None:
-    """The first mismatch as a sentence, or None when all fields match."""
-    for path, want in expected.items():
-        got = field_at(body, path)
-        if got is _MISSING:
-            return f"field {path} is missing from the response"
-        if got != want:
-            return f"field {path}: expected {want!r}, got {got!r}"
-    return None
-
-
-def connect_error(url: str, exc: Exception) -> str:
-    import httpx
-
-    if isinstance(exc, httpx.ConnectTimeout):
-        return f"cannot connect to {url}: connection timed out"
-    if isinstance(exc, httpx.TimeoutException):
-        return f"no answer from {url} within the timeout"
-    if isinstance(exc, httpx.ConnectError):
-        reason = str(exc) or "connection failed"
-        if "refused" in reason.lower():
-            reason = "connection refused"
-        return f"cannot connect to {url}: {reason}"
-    return f"request to {url} failed: {type(exc).__name__}: {exc}"
-
-
 @action("http.get", HttpGetParams)
 def http_get(ctx: RunContext, params: HttpGetParams) -> Outcome:
-    """GET a URL and check its status, JSON fields, body text and latency."""
-    import os
+    """GET a URL and check its status, JSON fields, body text and latency.
 
+    ``timeout`` limits the whole request (connect, headers and body, and no
+    later than the item's deadline); the body is read up to 1 MiB decoded.
+    """
     import httpx
 
-    headers = {h: os.environ.get(var, "") for h, var in params.headers_env.items()}
-    ctx.redactor.add(*headers.values())  # header values are credentials more often than not
+    from opsctl.net import bounded
+    from opsctl.net.deadline import Deadline
+    from opsctl.net.headers import env_headers
+
+    # Header values are credentials more often than not: checked, and known to the redactor.
+    headers = env_headers(params.headers_env, "the http.get request", ctx.redactor, required=False)
     started = time.monotonic()
     try:
-        response = httpx.get(params.url, timeout=params.timeout, headers=headers, follow_redirects=False)
+        with bounded.client(timeout=params.timeout, follow_redirects=False) as http:
+            deadline = Deadline.after(time_left(params.timeout))
+            response = bounded.send(http, "GET", params.url, deadline=deadline, headers=headers)
+    except bounded.ResponseTooLarge as exc:
+        return Outcome.failed(str(exc), url=params.url)
+    except httpx.LocalProtocolError:  # its message would quote the offending header value
+        return Outcome.failed(f"request to {params.url} could not be sent (an invalid request header?)")
     except httpx.HTTPError as exc:
         return Outcome.failed(connect_error(params.url, exc))
     elapsed_ms = (time.monotonic() - started) * 1000

@@ -21,7 +21,7 @@ def manual(ctx: RunContext, params: ManualParams) -> Outcome:
     item = current_item.get()
     item_id = item.id if item else "?"
     title = item.title if item else ""
-    if item_id in ctx.confirmed:
+    if item_id in ctx.request.confirmations:
         return Outcome.passed(f"confirmed with --confirm {item_id} by {ctx.actor}", confirmed_by=ctx.actor)
     if ctx.prompter is None:
         return Outcome.failed(

@@ -83,9 +83,8 @@ def notify_webhook(ctx: RunContext, params: NotifyParams) -> Outcome:
 
 
 def _plan_summary(ctx: RunContext) -> str | None:
-    plan = ctx.state.get("plan")
-    summary = plan.get("summary") if isinstance(plan, dict) else getattr(plan, "summary", None)
-    return str(summary) if summary else None
+    plan = ctx.state.plan
+    return plan["summary"] or None if plan else None
 
 
 @action("notify.window", WindowParams, mutating=True)

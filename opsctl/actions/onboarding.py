@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -118,7 +118,7 @@ def aws_identity(ctx: RunContext, params: AwsIdentityParams) -> Outcome:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from opsctl.aws.client import aws_client
-    from opsctl.platforms.ecs_aws import credential_problem, error_code, error_message
+    from opsctl.aws.errors import credential_problem, error_code, error_message
 
     region, profile = _aws_target(ctx, params)
     try:
@@ -213,25 +213,17 @@ def deployed(ctx: RunContext, params: DeployedParams) -> Outcome:
 
 def person_deploys(audit_path: Path, who: str, env: str) -> list[RunSummary]:
     """Finished, real (not dry-run) deploys and hot-patches to ``env`` by ``who``, oldest first."""
-    from opsctl.audit.log import read_events
-    from opsctl.audit.query import RUN_MARK, summarize
+    from opsctl.audit.query import load_runs
 
-    events = list(read_events(audit_path, contains=RUN_MARK))
-    dry = {e.get("run") for e in events if e.get("step") == "run" and e.get("status") == "started" and e.get("dry_run")}
     wanted = who.strip().lower()
     return [
         r
-        for r in summarize(events)
-        if r.runbook in DEPLOYING
-        and r.env == env
-        and r.actor.strip().lower() == wanted
-        and r.status in COUNTED
-        and r.run not in dry
+        for r in load_runs(audit_path, env)
+        if r.runbook in DEPLOYING and r.actor.strip().lower() == wanted and r.status in COUNTED and not r.dry_run
     ]
 
 
 def _supervisor(run: RunSummary, who: str) -> str | None:
     """The supervisor a run recorded, unless it names the person themselves."""
-    value: Any = run.params.get("supervisor")
-    name = str(value).strip() if value else ""
+    name = (run.supervisor or "").strip()
     return name if name and name.lower() != who.strip().lower() else None

@@ -13,28 +13,26 @@ from opsctl.engine.outcome import Outcome
 from opsctl.errors import BadInput, Interrupted
 from opsctl.platforms.base import Release, RolloutOptions, RolloutResult, RolloutStatus
 from opsctl.values.durations import format_duration
+from opsctl.values.imageref import ImageRef
 
 DEFAULT_TIMEOUT = 900.0
 
 
-def release_dict(release: Release) -> dict[str, Any]:
-    return {
-        "id": release.id,
-        "image": release.image,
-        "tag": release.tag,
-        "created_at": release.created_at.isoformat() if release.created_at else None,
-    }
-
-
 def _options(ctx: RunContext, timeout: float | None, strategy: str | None = None) -> RolloutOptions:
-    budget = timeout or float(ctx.params.get("timeout") or DEFAULT_TIMEOUT)
+    budget = timeout or ctx.request.timeout or DEFAULT_TIMEOUT
     return RolloutOptions(
         timeout=budget,
         on_event=lambda message: ctx.emit("platform.event", message=message),
         cancel=ctx.cancel,
-        strategy=strategy or ctx.params.get("strategy"),
+        strategy=strategy or ctx.request.strategy,
         poll_interval=ctx.env.platform.poll_interval,
     )
+
+
+def _image(ctx: RunContext, given: str | None) -> str | None:
+    """``with: image`` (checked like --image), else the request's image, as text."""
+    image = ImageRef.parse(given) if given else ctx.request.image
+    return None if image is None else str(image)
 
 
 def _verdict(ctx: RunContext, result: RolloutResult, done: str) -> Outcome:
@@ -42,7 +40,7 @@ def _verdict(ctx: RunContext, result: RolloutResult, done: str) -> Outcome:
         raise Interrupted(f"interrupted while waiting for the platform: {result.message}")
     detail = {"rollout": result.status.value, **result.detail}
     if result.release is not None:
-        detail["release"] = release_dict(result.release)
+        detail["release"] = result.release.as_dict()
     if result.ok:
         return Outcome.passed(done, **detail)
     return Outcome.failed(result.message, **detail)
@@ -57,21 +55,21 @@ class PlanParams(BaseModel):
 def platform_plan(ctx: RunContext, params: PlanParams) -> Outcome:
     """Read the platform and say what the change would do (release now -> release after)."""
     platform = ctx.platform()
-    image = params.image or ctx.params.get("image")
+    image = _image(ctx, params.image)
     if not image:
         current = platform.current_release()
-        ctx.state.setdefault("previous", release_dict(current))
-        return Outcome.passed(
-            f"{platform.describe()} runs {current.id} ({current.image})", current=release_dict(current)
-        )
-    plan = platform.plan(str(image))
+        if ctx.state.previous is None:
+            ctx.state.previous = current.as_dict()
+        return Outcome.passed(f"{platform.describe()} runs {current.id} ({current.image})", current=current.as_dict())
+    plan = platform.plan(image)
     current = plan.current or platform.current_release()
-    ctx.state.setdefault("previous", release_dict(current))
-    notes = _deploy_notes(ctx, current.image, str(image))
-    ctx.state["plan"] = {"summary": plan.summary, "diff": list(plan.diff), "changes": notes}
+    if ctx.state.previous is None:
+        ctx.state.previous = current.as_dict()
+    notes = _deploy_notes(ctx, current.image, image)
+    ctx.state.plan = {"summary": plan.summary, "diff": list(plan.diff), "changes": notes}
     for line in [*plan.diff, *(f"change: {n}" for n in notes)]:
         ctx.emit("message", message=line)
-    return Outcome.passed(plan.summary, current=release_dict(current), image=image, diff=list(plan.diff), changes=notes)
+    return Outcome.passed(plan.summary, current=current.as_dict(), image=image, diff=list(plan.diff), changes=notes)
 
 
 def _deploy_notes(ctx: RunContext, before: str, after: str) -> list[str]:
@@ -95,17 +93,17 @@ class DeployParams(BaseModel):
 @action("platform.deploy", DeployParams, mutating=True)
 def platform_deploy(ctx: RunContext, params: DeployParams) -> Outcome:
     """Roll the image out and follow it until stable (or failed, reverted, timed out)."""
-    image = params.image or ctx.params.get("image")
+    image = _image(ctx, params.image)
     if not image:
         raise BadInput("platform.deploy needs an image: pass --image or set with: image")
     platform = ctx.platform()
-    if "previous" not in ctx.state:  # the plan step usually read it already
-        ctx.state["previous"] = release_dict(platform.current_release())
-    ctx.state["attempted"] = {"id": None, "image": str(image)}
+    if ctx.state.previous is None:  # the plan step usually read it already
+        ctx.state.previous = platform.current_release().as_dict()
+    ctx.state.attempted = {"id": None, "image": image}
     options = _options(ctx, params.timeout, params.strategy)
-    result = platform.deploy(str(image), options)
-    if result.release is not None and result.release.image == str(image):
-        ctx.state["attempted"] = release_dict(result.release)
+    result = platform.deploy(image, options)
+    if result.release is not None and result.release.image == image:
+        ctx.state.attempted = result.release.as_dict()
     outcome = _verdict(
         ctx,
         result,
@@ -113,7 +111,7 @@ def platform_deploy(ctx: RunContext, params: DeployParams) -> Outcome:
         f" (stable within {format_duration(options.timeout)})",
     )
     if outcome.ok and result.release is not None:
-        ctx.state["release"] = release_dict(result.release)
+        ctx.state.release = result.release.as_dict()
     return outcome
 
 
@@ -135,7 +133,7 @@ def resolve_target(ctx: RunContext, to: str | None, leaving: set[str] | None = N
     platform = ctx.platform()
     current = platform.current_release()
     if leaving is None:
-        attempted = ctx.state.get("attempted") or {}
+        attempted = ctx.state.attempted or {}
         # After a failed deploy the failed release (by id or image: Fly restores machines itself,
         # so what runs now may already be the good one) is what we leave; otherwise what runs now.
         leaving = {str(v) for v in (attempted.get("id"), attempted.get("image")) if v} or {current.id}
@@ -204,13 +202,13 @@ def _no_target(described: str) -> BadInput:
 @action("platform.rollback", RollbackParams, mutating=True)
 def platform_rollback(ctx: RunContext, params: RollbackParams) -> Outcome:
     """Put the last verified release (or --to) back and follow it until stable."""
-    target, why = resolve_target(ctx, params.to or ctx.params.get("to"))
-    ctx.state["rollback_target"] = release_dict(target)
+    target, why = resolve_target(ctx, params.to or ctx.request.to)
+    ctx.state.rollback_target = target.as_dict()
     ctx.emit("message", message=f"rolling back to {target.id} ({target.image}): {why}")
     result = ctx.platform().rollback(target, _options(ctx, params.timeout))
     outcome = _verdict(ctx, result, f"rolled back to {target.id} ({target.image}): {why}")
     if outcome.ok:
-        ctx.state["release"] = release_dict(result.release or target)
+        ctx.state.release = (result.release or target).as_dict()
     return outcome
 
 
@@ -223,5 +221,5 @@ def rollback_ready(ctx: RunContext, params: PlanParams) -> Outcome:
         target, why = resolve_target(ctx, None, leaving=set())
     except BadInput as exc:
         return Outcome.failed(str(exc))
-    ctx.state["rollback_plan"] = release_dict(target)
-    return Outcome.passed(f"rollback plan: {target.id} ({target.image}), {why}", target=release_dict(target))
+    ctx.state.rollback_plan = target.as_dict()
+    return Outcome.passed(f"rollback plan: {target.id} ({target.image}), {why}", target=target.as_dict())

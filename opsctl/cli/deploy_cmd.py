@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from opsctl.cli.common import app_of
+
+if TYPE_CHECKING:
+    from opsctl.engine.request import RunRequest
 
 DRY_RUN = typer.Option(False, "--dry-run", help="Do every read and gate, print the plan, change nothing.")
 YES = typer.Option(False, "--yes", "-y", help="Do not ask to type a protected environment's name (CI).")
@@ -16,35 +19,14 @@ TIMEOUT = typer.Option("15m", "--timeout", help="How long the rollout may take, 
 REASON = typer.Option(None, "--reason", help="Why: recorded in the audit log (impact, ticket).")
 
 
-def _seconds(text: str) -> float:
-    from opsctl.errors import BadInput
-    from opsctl.values.durations import parse_duration
-
-    try:
-        return parse_duration(text)
-    except ValueError:
-        raise BadInput(f"--timeout {text}: must be a duration like 90s or 15m") from None
-
-
 def _run(
-    ctx: typer.Context,
-    runbook: str,
-    env: str,
-    params: dict[str, Any],
-    *,
-    dry_run: bool,
-    yes: bool,
-    confirm: list[str] | None,
-    no_rollback: bool,
-    extra: dict[str, Any] | None = None,
+    ctx: typer.Context, runbook: str, env: str, request: RunRequest, *, dry_run: bool, yes: bool, no_rollback: bool
 ) -> None:
     from opsctl.runs.run import execute
 
     application = app_of(ctx)
-    options = _options(
-        application, dry_run=dry_run, yes=yes, confirm=confirm, no_rollback=no_rollback, extra=extra or {}
-    )
-    result = execute(application.workspace(), runbook, env, params, options)
+    options = _options(application, dry_run=dry_run, yes=yes, no_rollback=no_rollback)
+    result = execute(application.workspace(), runbook, env, request, options)
     _finish(application, result)
 
 
@@ -58,10 +40,8 @@ def _options(application: Any, **kwargs: Any) -> Any:
         dry_run=kwargs.get("dry_run", False),
         yes=kwargs.get("yes", False),
         no_rollback=kwargs.get("no_rollback", False),
-        confirmed=frozenset(kwargs.get("confirm") or ()),
         prompter=TerminalPrompter(application.console) if interactive else None,
         observer=make_view(application),
-        extra=kwargs.get("extra", {}),
     )
 
 
@@ -96,17 +76,18 @@ def deploy(
       opsctl deploy staging --image hvb:1.8.0 --dry-run
       opsctl deploy production --image hvb:1.8.0 --approved-by lead@example.com --yes --json
     """
-    from opsctl.values.imageref import validate_image
+    from opsctl.engine.request import RunRequest
 
-    params = {
-        "image": validate_image(image),
-        "timeout": _seconds(timeout),
-        "reason": reason,
-        "approved_by": approved_by or [],
-        "supervisor": supervisor,
-        "strategy": strategy,
-    }
-    _run(ctx, "deploy", env, params, dry_run=dry_run, yes=yes, confirm=confirm, no_rollback=no_rollback)
+    request = RunRequest.build(
+        image=image,
+        timeout=timeout,
+        reason=reason,
+        approved_by=approved_by or [],
+        supervisor=supervisor,
+        strategy=strategy,
+        confirmations=confirm or (),
+    )
+    _run(ctx, "deploy", env, request, dry_run=dry_run, yes=yes, no_rollback=no_rollback)
 
 
 def rollback(
@@ -128,9 +109,10 @@ def rollback(
       opsctl rollback staging --to hvb-staging:41 --reason "login errors"
       opsctl rollback production --incident INC-42 --yes
     """
-    params = {"to": to, "timeout": _seconds(timeout), "reason": reason, "incident": incident}
-    extra = {"incident": incident} if incident else {}
-    _run(ctx, "rollback", env, params, dry_run=dry_run, yes=yes, confirm=confirm, no_rollback=True, extra=extra)
+    from opsctl.engine.request import RunRequest
+
+    request = RunRequest.build(to=to, timeout=timeout, reason=reason, incident=incident, confirmations=confirm or ())
+    _run(ctx, "rollback", env, request, dry_run=dry_run, yes=yes, no_rollback=True)
 
 
 def hotpatch(
@@ -151,31 +133,13 @@ def hotpatch(
     Example:
       opsctl hotpatch production --image hvb:1.8.1 --incident INC-42 --reason "fix booking crash"
     """
-    from opsctl.errors import BadInput
-    from opsctl.values.imageref import validate_image
+    from opsctl.engine.request import RunRequest
 
-    if not incident or not incident.strip():
-        raise BadInput(
-            "hotpatch needs --incident ID: emergency changes must be tied to an incident "
-            "(open one with your incident process, e.g. INC-42)"
-        )
-    params = {
-        "image": validate_image(image),
-        "timeout": _seconds(timeout),
-        "reason": reason,
-        "incident": incident.strip(),
-    }
-    _run(
-        ctx,
-        "hot-patch",
-        env,
-        params,
-        dry_run=dry_run,
-        yes=yes,
-        confirm=confirm,
-        no_rollback=no_rollback,
-        extra={"incident": incident.strip()},
+    # The core refuses an emergency change without an incident (exit 2, before anything runs).
+    request = RunRequest.build(
+        image=image, timeout=timeout, reason=reason, incident=incident, confirmations=confirm or ()
     )
+    _run(ctx, "hot-patch", env, request, dry_run=dry_run, yes=yes, no_rollback=no_rollback)
 
 
 def resume(
@@ -193,7 +157,8 @@ def resume(
     from opsctl.runs.run import resume as resume_run
 
     application = app_of(ctx)
-    result = resume_run(application.workspace(), run, _options(application, yes=yes, confirm=confirm))
+    options = _options(application, yes=yes)
+    result = resume_run(application.workspace(), run, options, confirmations=frozenset(confirm or ()))
     _finish(application, result)
 
 

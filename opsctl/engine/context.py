@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from opsctl.engine.request import RunRequest
+from opsctl.engine.state import RunState
 from opsctl.values.redact import Redactor
 
 if TYPE_CHECKING:
@@ -56,8 +58,9 @@ def utcnow() -> datetime:
 class RunContext:
     """Everything a running checklist or runbook step may use.
 
+    ``request`` is what the person asked for (image, reason, confirmations...);
     ``state`` carries values between steps (``release``, ``previous``, ...);
-    ``platform()`` builds the environment's platform driver on first use.
+    ``platform()`` asks ``platform_factory`` for the environment's driver on first use.
     """
 
     config: Config
@@ -66,16 +69,15 @@ class RunContext:
     actor: str
     journal: Journal
     redactor: Redactor = field(default_factory=Redactor)
-    params: dict[str, Any] = field(default_factory=dict)
-    state: dict[str, Any] = field(default_factory=dict)
+    request: RunRequest = field(default_factory=RunRequest)
+    state: RunState = field(default_factory=RunState)
     dry_run: bool = False
-    confirmed: frozenset[str] = frozenset()
     prompter: Prompter | None = None
     observer: Observer = field(default_factory=NullObserver)
     clock: Callable[[], datetime] = utcnow
     cancel: threading.Event = field(default_factory=threading.Event)
     started_at: datetime = field(default_factory=utcnow)
-    platform_factory: Callable[[RunContext], Platform] | None = None
+    platform_factory: Callable[[], Platform] | None = None  # the workspace's, for this environment
     _platform: Platform | None = field(default=None, repr=False)
 
     @property
@@ -87,6 +89,11 @@ class RunContext:
         return self.config.environments[self.env_name]
 
     @property
+    def params(self) -> dict[str, Any]:
+        """The request as journaled and as templates see it (``params.image`` is text here)."""
+        return self.request.params()
+
+    @property
     def project_dir(self) -> Path:
         return self.config.project_dir
 
@@ -96,12 +103,11 @@ class RunContext:
 
     def platform(self) -> Platform:
         if self._platform is None:
-            if self.platform_factory is None:
-                from opsctl.platforms import make_platform
+            if self.platform_factory is None:  # the workspace gives one to every context with an environment
+                from opsctl.errors import BadInput
 
-                self._platform = make_platform(self)
-            else:
-                self._platform = self.platform_factory(self)
+                raise BadInput("this action needs an environment; pass --env ENV")
+            self._platform = self.platform_factory()
         return self._platform
 
     def emit(self, kind: str, **data: Any) -> None:

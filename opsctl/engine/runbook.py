@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from opsctl.engine.actions import get_action
-from opsctl.engine.checklist import ChecklistResult, call_action, run_checklist
+from opsctl.engine.checklist import ChecklistResult, call_action, run_checklist, time_limit
 from opsctl.engine.context import RunContext
 from opsctl.engine.loader import LoadedRunbook, load_checklist
 from opsctl.engine.models import Step
@@ -125,7 +125,9 @@ def _run_step(
     else:
         ctx.journal.event(step.id, "started", kind=STEP_KIND, title=step.title)
         if step.checklist is not None:
-            checklist = run_checklist(ctx, load_checklist(step.checklist, ctx.project_dir), step=step.id)
+            # A checklist step has a time limit too: its items, and their retries, end by it.
+            with time_limit(step.timeout or DEFAULT_STEP_TIMEOUT):
+                checklist = run_checklist(ctx, load_checklist(step.checklist, ctx.project_dir), step=step.id)
             outcome = _checklist_outcome(checklist)
         else:
             outcome = _action_outcome(ctx, runbook, index, step, variables)
@@ -148,7 +150,7 @@ def _run_step(
         summary=result.summary,
         duration_ms=round(result.duration_s * 1000),
         detail=result.detail,
-        state=ctx.state,
+        state=ctx.state.as_dict(),
     )
     ctx.emit("step.finished", **result.as_dict())
     return result

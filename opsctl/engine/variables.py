@@ -17,10 +17,11 @@ def template_context(ctx: RunContext) -> dict[str, Any]:
         env.update(ctx.env.model_dump(by_alias=True, mode="json"))
     return {
         "env": env,
-        "params": dict(ctx.params),
-        "release": ctx.state.get("release"),
-        "previous": ctx.state.get("previous"),
-        "run": {"id": ctx.run_id, "actor": ctx.actor, "dry_run": ctx.dry_run, "state": dict(ctx.state)},
+        # The journaled forms (plain dicts and text), so that users' templates keep working.
+        "params": ctx.request.params(),
+        "release": ctx.state.release,
+        "previous": ctx.state.previous,
+        "run": {"id": ctx.run_id, "actor": ctx.actor, "dry_run": ctx.dry_run, "state": ctx.state.as_dict()},
         "git": LazyGit(ctx.project_dir),
         "service": ctx.config.service,
         "github": ctx.config.github.model_dump() if ctx.config.github else None,

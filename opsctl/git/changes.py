@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from opsctl.errors import BadInput
 from opsctl.git.repo import open_repo
+from opsctl.values.imageref import ImageRef
 
 if TYPE_CHECKING:
     from git import Repo
@@ -64,10 +65,9 @@ def candidates(ref: str) -> list[str]:
 
     ``hvb:1.8.0`` -> ``1.8.0``, ``v1.8.0``; ``sha-4f3a9c1`` -> ``4f3a9c1``.
     """
-    from opsctl.platforms.base import image_tag
-
     # git refs cannot contain ":", image references (hvb:1.8.0, hvb@sha256:...) always do.
-    tag = image_tag(ref) if ":" in ref else ref
+    image = ImageRef.try_parse(ref) if ":" in ref else None
+    tag = image.version if image is not None else ref
     names = [tag]
     if tag.startswith("sha-") and looks_like_sha(tag[4:]):
         names.append(tag[4:])

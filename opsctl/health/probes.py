@@ -13,13 +13,14 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from opsctl.actions.http import _MISSING, compare_fields, field_at
 from opsctl.config import SyntheticCheck
 from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome
 from opsctl.health.client import HealthClient, ProbeError, Reply, client_for, health_config
+from opsctl.health.context import ProbeContext
 from opsctl.health.params import DependenciesParams, LiveParams, SyntheticParams, VersionParams
-from opsctl.platforms.base import image_tag
+from opsctl.values.fieldpath import MISSING, compare_fields, field_at
+from opsctl.values.imageref import ImageRef
 
 OK = "ok"
 DEGRADED = "degraded"
@@ -51,7 +52,7 @@ def check_live(client: HealthClient, path: str) -> Outcome:
     if mismatch is not None:
         return Outcome.failed(f"{reply.url}: {mismatch}", value=f"status {field_at(body, 'status')}", **detail)
     version = field_at(body, "version")
-    shown = f", version {version}" if version is not _MISSING else ""
+    shown = f", version {version}" if version is not MISSING else ""
     retried = f" after {reply.attempts} attempts" if reply.attempts > 1 else ""
     return Outcome.passed(
         f"{reply.url} answered status ok in {reply.elapsed_ms:.0f}ms{retried}{shown}", value="status ok", **detail
@@ -70,7 +71,7 @@ def _served(client: HealthClient, path: str, field: str) -> tuple[str | None, st
     if problem is not None:
         return None, problem
     version = field_at(body, field)
-    if version is _MISSING:
+    if version is MISSING:
         return None, f"{reply.url}: field {field} is missing from the response"
     return str(version), None
 
@@ -102,20 +103,15 @@ def check_version(
 
 
 def expected_version(ctx: RunContext, given: str | None) -> str:
-    """``with: version``, else the tag of ``state["release"]``, else what the platform runs now."""
+    """``with: version``, else the tag of the run's release, else what the platform runs now."""
     if given:
         return given
-    release = ctx.state.get("release")
-    if isinstance(release, dict):
-        image = release.get("image")
-        if image is None and release.get("tag"):
-            return str(release["tag"])
-    elif isinstance(release, str):
-        image = release
-    else:
-        image = getattr(release, "image", None)
-    if image:
-        return image_tag(str(image))
+    release = ctx.state.release or {}
+    ref = ImageRef.try_parse(str(release.get("image") or ""))
+    if ref is not None:
+        return ref.version
+    if release.get("tag"):
+        return str(release["tag"])
     return ctx.platform().current_release().tag
 
 
@@ -134,7 +130,7 @@ def check_dependencies(client: HealthClient, path: str, required: list[str], deg
     except ProbeError as exc:
         return Outcome.failed(str(exc), value="no answer", target=target)
     body, problem = parse_json(reply)
-    deps = field_at(body, "dependencies") if problem is None else _MISSING
+    deps = field_at(body, "dependencies") if problem is None else MISSING
     # A bot may answer 503 with the full picture when a dependency is down:
     # naming the dependency is more useful than naming the status code.
     if not isinstance(deps, dict):
@@ -195,15 +191,20 @@ def check_synthetic(client: HealthClient, check: SyntheticCheck, max_ms: float |
     )
 
 
-def live(ctx: RunContext, params: LiveParams) -> Outcome:
+def live(ctx: ProbeContext, params: LiveParams) -> Outcome:
     health = health_config(ctx, params.base_url)
     with client_for(ctx, health, timeout=params.timeout, retries=params.retries) as client:
         return check_live(client, params.path or health.paths.health)
 
 
-def version(ctx: RunContext, params: VersionParams, expected: str | None = None) -> Outcome:
+def version(ctx: RunContext, params: VersionParams) -> Outcome:
+    """``health.version``: every probe serves the expected version (see :func:`expected_version`)."""
+    return served_version(ctx, params, expected_version(ctx, params.version))
+
+
+def served_version(ctx: ProbeContext, params: VersionParams, want: str) -> Outcome:
+    """Every probe of the environment's bot serves ``want``."""
     health = health_config(ctx, params.base_url)
-    want = expected or expected_version(ctx, params.version)
     probes = params.probes or health.version_probes
     # No keep-alive: each probe opens its own connection, so that a load
     # balancer that balances per connection spreads them over instances.
@@ -225,7 +226,7 @@ def version(ctx: RunContext, params: VersionParams, expected: str | None = None)
         )
 
 
-def dependencies(ctx: RunContext, params: DependenciesParams) -> Outcome:
+def dependencies(ctx: ProbeContext, params: DependenciesParams) -> Outcome:
     health = health_config(ctx, params.base_url)
     required = params.required if params.required is not None else health.required_dependencies
     with client_for(ctx, health, timeout=params.timeout, retries=params.retries) as client:
@@ -234,7 +235,7 @@ def dependencies(ctx: RunContext, params: DependenciesParams) -> Outcome:
         )
 
 
-def synthetic_check(ctx: RunContext, params: SyntheticParams) -> SyntheticCheck | None:
+def synthetic_check(ctx: ProbeContext, params: SyntheticParams) -> SyntheticCheck | None:
     """``health.synthetic`` with the keys given in ``with:`` replacing its own; None when there is no path."""
     health = health_config(ctx, params.base_url)
     merged: dict[str, Any] = health.synthetic.model_dump() if health.synthetic else {}
@@ -245,7 +246,7 @@ def synthetic_check(ctx: RunContext, params: SyntheticParams) -> SyntheticCheck 
     return SyntheticCheck.model_validate(merged) if merged.get("path") else None
 
 
-def synthetic(ctx: RunContext, params: SyntheticParams) -> Outcome:
+def synthetic(ctx: ProbeContext, params: SyntheticParams) -> Outcome:
     health = health_config(ctx, params.base_url)
     check = synthetic_check(ctx, params)
     if check is None:

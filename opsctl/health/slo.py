@@ -10,16 +10,18 @@ from __future__ import annotations
 from contextlib import ExitStack
 from typing import Any
 
-from opsctl.actions.http import field_at
 from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome
+from opsctl.engine.state import BaselineRecord
 from opsctl.health import prometheus
 from opsctl.health.analysis import Measurement, run_analysis
 from opsctl.health.client import HealthClient, ProbeError, client_for, health_config
+from opsctl.health.context import ProbeContext
 from opsctl.health.params import BaselineParams, DbPoolParams, ErrorRateParams, LatencyParams
 from opsctl.health.probes import parse_json
 from opsctl.health.sources import Reading, error_rate_reader, prometheus_client
 from opsctl.health.stats import sample
+from opsctl.values.fieldpath import field_at
 
 
 def pct(rate: float) -> str:
@@ -54,7 +56,7 @@ def measure_latency(
     return Measurement(p95, passed, summary, detail)
 
 
-def latency(ctx: RunContext, params: LatencyParams) -> Outcome:
+def latency(ctx: ProbeContext, params: LatencyParams) -> Outcome:
     health = health_config(ctx, params.base_url)
     path = params.path or health.paths.health
     target_ms = params.p95_ms or ctx.config.slo.p95_ms
@@ -75,8 +77,7 @@ def latency(ctx: RunContext, params: LatencyParams) -> Outcome:
 
 def baseline_rate(ctx: RunContext) -> float | None:
     """The error rate ``metrics.baseline`` recorded in this run, if any."""
-    recorded = ctx.state.get("baseline")
-    value = recorded.get("error_rate") if isinstance(recorded, dict) else getattr(recorded, "error_rate", None)
+    value = (ctx.state.baseline or {}).get("error_rate")
     return float(value) if isinstance(value, int | float) else None
 
 
@@ -106,15 +107,20 @@ def judge_error_rate(reading: Reading, max_rate: float, before: float | None, to
 
 
 def error_rate(ctx: RunContext, params: ErrorRateParams) -> Outcome:
+    """``metrics.error_rate``: within the SLO and, with ``baseline``, not up from this run's baseline."""
+    return error_rate_against(ctx, params, baseline_rate(ctx) if params.baseline else None)
+
+
+def error_rate_against(ctx: ProbeContext, params: ErrorRateParams, before: float | None) -> Outcome:
+    """The error rate within the SLO and, when ``before`` is given, not up from it by more than the tolerance."""
     max_rate = params.max_rate if params.max_rate is not None else ctx.config.slo.error_rate
-    before = baseline_rate(ctx) if params.baseline else None
     with ExitStack() as stack:
         read = error_rate_reader(ctx, params, stack, "metrics.error_rate")
         return run_analysis(lambda: judge_error_rate(read(), max_rate, before, params.tolerance), params, ctx.cancel)
 
 
 def baseline(ctx: RunContext, params: BaselineParams) -> Outcome:
-    """Record the current error rate and latency in ``ctx.state["baseline"]`` (changes nothing outside)."""
+    """Record the current error rate and latency in ``ctx.state.baseline`` (changes nothing outside)."""
     health = health_config(ctx, params.base_url)
     with ExitStack() as stack:
         reading = error_rate_reader(ctx, params, stack, "metrics.baseline")()
@@ -132,13 +138,14 @@ def baseline(ctx: RunContext, params: BaselineParams) -> Outcome:
             )
             if found.latencies_ms:
                 latency_ms = {"p50_ms": round(found.p(50), 1), "p95_ms": round(found.p(95), 1)}
-    record: dict[str, Any] = {
+    record: BaselineRecord = {
         "error_rate": reading.value,
         "error_source": reading.label,
         "taken_at": ctx.clock().isoformat(),
-        **latency_ms,
     }
-    ctx.state["baseline"] = record
+    if latency_ms:
+        record["p50_ms"], record["p95_ms"] = latency_ms["p50_ms"], latency_ms["p95_ms"]
+    ctx.state.baseline = record
     shown_latency = f", p95 {latency_ms['p95_ms']:.0f}ms" if latency_ms else ""
     value = "no data" if reading.value is None else pct(reading.value)
     detail = {"baseline": record, "value": value + shown_latency, "target": "recorded"}
@@ -192,7 +199,7 @@ def measure_pool_prometheus(client: HealthClient, query: str, limit: float) -> M
     return _judge_pool(result.value, limit, f"DB pool utilization {result.value:.0%} (Prometheus)", {"query": query})
 
 
-def db_pool(ctx: RunContext, params: DbPoolParams) -> Outcome:
+def db_pool(ctx: ProbeContext, params: DbPoolParams) -> Outcome:
     health = health_config(ctx, params.base_url)
     limit = params.max_utilization or ctx.config.slo.db_pool_utilization
     timeout = params.timeout or health.timeout

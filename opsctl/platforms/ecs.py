@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from opsctl.config import EcsPlatformConfig
 from opsctl.errors import BadInput
-from opsctl.platforms.base import DeployPlan, Platform, Release, RolloutOptions, RolloutResult, RolloutStatus
+from opsctl.platforms.base import (
+    DeployPlan,
+    Platform,
+    Release,
+    RolloutOptions,
+    RolloutResult,
+    RolloutStatus,
+    checked_image,
+)
 from opsctl.platforms.ecs_api import EcsApi
 from opsctl.platforms.ecs_aws import Cancelled, make_clients, mutate
 from opsctl.platforms.ecs_follow import Follower, Target, event_ids, our_deployment
@@ -147,6 +155,7 @@ class EcsPlatform(Platform):
     # -- plan and changes ----------------------------------------------------------
 
     def plan(self, image: str) -> DeployPlan:
+        checked_image(image)  # before any call: a malformed image never reaches a task definition
         service = self.api.service()
         td = self.api.require_task_definition(str(service["taskDefinition"]))
         current = release_of(td, self.config.container)
@@ -161,6 +170,7 @@ class EcsPlatform(Platform):
         return DeployPlan(current=current, image=image, summary=summary, diff=diff, detail={"family": family})
 
     def deploy(self, image: str, options: RolloutOptions) -> RolloutResult:
+        checked_image(image)  # before any call: a malformed image never reaches a task definition
         service = self.api.service()
         td = self.api.require_task_definition(str(service["taskDefinition"]))
         current = release_of(td, self.config.container)

@@ -22,8 +22,8 @@ import httpx
 
 from opsctl.config import FlyPlatformConfig
 from opsctl.errors import BadInput, OpsctlError
-from opsctl.platforms.base import DeployPlan, Platform, Release, RolloutOptions, RolloutResult, image_tag
-from opsctl.platforms.fly_http import MAX_WAIT_SECONDS, FlyApiError, FlyClient
+from opsctl.platforms.base import DeployPlan, Platform, Release, RolloutOptions, RolloutResult, checked_image
+from opsctl.platforms.fly_http import MAX_WAIT_SECONDS, FlyApiError, FlyClient, read_token
 from opsctl.platforms.fly_leases import LeaseSet
 from opsctl.platforms.fly_machine_ops import MachineOps
 from opsctl.platforms.fly_machines import (
@@ -35,10 +35,10 @@ from opsctl.platforms.fly_machines import (
     majority_image,
     mixed_images_warning,
     runs_image,
-    valid_image,
     with_image,
 )
 from opsctl.platforms.fly_rollout import Rollout
+from opsctl.values.imageref import ImageRef
 from opsctl.values.redact import Redactor
 
 STRATEGIES = ("rolling", "canary", "immediate")
@@ -50,6 +50,10 @@ class FlyPlatform(Platform):
     ``client`` (tests) is an ``httpx.Client`` to use instead of an owned one;
     ``environ`` replaces ``os.environ`` when reading the token; ``sleep`` is the
     retry backoff's sleep and ``clock`` the rollout's monotonic clock.
+
+    The token comes from ``token_env``, or from ``FLY_API_TOKEN`` when that is
+    unset (as flyctl would); ``notices`` then says so, and a deploy announces it
+    (live view and the step's journal detail) and ``status`` lists it, never the value.
     """
 
     kind = "fly"
@@ -64,10 +68,11 @@ class FlyPlatform(Platform):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        name = config.token_env
-        token = (os.environ if environ is None else environ).get(name, "").strip()
-        if not token:
-            raise BadInput(f"{name} is not set: export a Fly API token (fly tokens create deploy) in {name}")
+        token, source = read_token(config.token_env, os.environ if environ is None else environ)
+        self.token_env = source  # the variable the token came from
+        self.notices: list[str] = []
+        if source != config.token_env:
+            self.notices.append(f"{config.token_env} is not set: using the Fly API token from {source}")
         self.config = config
         self.redactor = redactor if redactor is not None else Redactor()
         self.redactor.add(token)
@@ -128,11 +133,12 @@ class FlyPlatform(Platform):
     def find_release(self, ref: str) -> Release | None:
         """A known release whose image is ``ref``, ends with ``/ref`` (``hvb:1.7.0``) or has tag ``ref``."""
         known = self.releases(limit=100)
-        for match in (
+        matchers: tuple[Callable[[Release], bool], ...] = (
             lambda r: r.image == ref,
             lambda r: r.image.endswith(f"/{ref}"),
-            lambda r: ":" not in ref and "/" not in ref and image_tag(r.image) == ref,
-        ):
+            lambda r: ":" not in ref and "/" not in ref and r.tag == ref,
+        )
+        for match in matchers:
             for release in known:
                 if match(release):
                     return release
@@ -140,13 +146,13 @@ class FlyPlatform(Platform):
 
     def can_deploy(self, release: Release) -> tuple[bool, str]:
         """Any well-formed image reference: Fly pulls images by reference, nothing is retired."""
-        if valid_image(release.image):
+        if ImageRef.try_parse(release.image) is not None:
             return True, "Fly pulls the image by reference"
         return False, f"not an image reference: {release.image!r}"
 
     def plan(self, image: str) -> DeployPlan:
         """Machines, current image -> new image, strategy, and the config diff; reads only."""
-        self._check_image(image)
+        checked_image(image)
         machines = self._machines()
         current = self._release_of(machines)
         change = [m for m in machines if not runs_image(m, image)]
@@ -178,9 +184,9 @@ class FlyPlatform(Platform):
         try:
             machines = self.api.list_machines()
         except (FlyApiError, BadInput) as exc:
-            return [f"cannot list machines of fly app {self.config.app}: {exc}"]
+            return [*self.notices, f"cannot list machines of fly app {self.config.app}: {exc}"]
         mixed = mixed_images_warning(machines)
-        return [mixed] if mixed else []
+        return [*self.notices, *([mixed] if mixed else [])]
 
     # -- changes -----------------------------------------------------------------------
 
@@ -189,7 +195,7 @@ class FlyPlatform(Platform):
         strategy = options.strategy or self.config.strategy
         if strategy not in STRATEGIES:
             raise BadInput(f"unknown fly strategy '{strategy}': use one of {', '.join(STRATEGIES)}")
-        self._check_image(image)
+        checked_image(image)
         try:
             return self._deploy(image, strategy, options)
         except OpsctlError as exc:
@@ -209,6 +215,8 @@ class FlyPlatform(Platform):
         def emit(message: str) -> None:
             options.on_event(self.redactor.text(message))
 
+        for notice in self.notices:
+            emit(notice)
         ttl = max(1, int(self.config.lease_ttl))
         machines = self._machines()
         with LeaseSet(self.api, ttl, on_event=emit, clock=self._clock) as leases:
@@ -233,13 +241,10 @@ class FlyPlatform(Platform):
             )
             result = rollout.run(machines)
         detail = dict(result.detail)
+        if self.notices:
+            detail["token_env"] = self.token_env
         if leases.release_errors:
             detail["lease_release_errors"] = leases.release_errors
         return dataclasses.replace(
             result, message=self.redactor.text(result.message), detail=self.redactor.value(detail)
         )
-
-    @staticmethod
-    def _check_image(image: str) -> None:
-        if not valid_image(image):
-            raise BadInput(f"not an image reference: {image!r} (expected [registry/]name[:tag][@digest])")

@@ -9,9 +9,10 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from opsctl.values.imageref import ImageRef
 
 # Where the driver keeps release history on the platform (machine config metadata).
 PREVIOUS_KEY = "opsctl_previous_image"
@@ -20,17 +21,6 @@ HISTORY_LIMIT = 10
 
 # States in which a machine that we asked to start is not going to serve traffic.
 DOWN_STATES = frozenset({"stopped", "failed", "destroying", "destroyed", "suspended"})
-
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_IMAGE = re.compile(
-    rf"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*"
-    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[a-z0-9]+:[a-f0-9]{32,})?$"
-)
-
-
-def valid_image(ref: str) -> bool:
-    """Whether ``ref`` parses as an OCI image reference (``[registry/]repo[:tag][@digest]``)."""
-    return bool(ref) and len(ref) <= 512 and _IMAGE.match(ref) is not None
 
 
 def config_of(machine: Mapping[str, Any]) -> dict[str, Any]:
@@ -60,10 +50,12 @@ def runs_image(machine: Mapping[str, Any], image: str) -> bool:
     ref = machine.get("image_ref")
     if not isinstance(ref, dict):
         return True
-    if "@" in image:
-        return not ref.get("digest") or ref.get("digest") == image.rsplit("@", 1)[1]
-    tag = image.rsplit("/", 1)[-1].partition(":")[2] or "latest"
-    return not ref.get("tag") or ref.get("tag") == tag
+    wanted = ImageRef.try_parse(image)
+    if wanted is None:
+        return False
+    if wanted.digest:
+        return not ref.get("digest") or ref.get("digest") == wanted.digest
+    return not ref.get("tag") or ref.get("tag") == (wanted.tag or "latest")
 
 
 def machine_ids(machines: Iterable[Mapping[str, Any]]) -> list[str]:

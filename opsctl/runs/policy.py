@@ -31,7 +31,7 @@ def _freeze(ctx: RunContext, change_type: str) -> None:
     for window in ctx.env.freeze:
         if window.start <= now < window.end:
             span = f"{window.start.isoformat()} to {window.end.isoformat()}"
-            incident = ctx.params.get("incident")
+            incident = ctx.request.incident
             if change_type == "emergency" and incident:
                 ctx.journal.event(
                     "policy.freeze",
@@ -55,7 +55,7 @@ def _approvals(ctx: RunContext) -> None:
     needed = ctx.env.requires.approvals
     if needed <= 0:
         return
-    approvers = [a for a in ctx.params.get("approved_by") or [] if a]
+    approvers = [a for a in ctx.request.approvers if a]
     for approver in approvers:
         if approver.strip().lower() == ctx.actor.strip().lower():
             raise BadInput(f"--approved-by {approver}: the approver may not be the person deploying ({ctx.actor})")
@@ -77,20 +77,21 @@ def _approvals(ctx: RunContext) -> None:
 
 def _github_approvers(ctx: RunContext, needed: int) -> list[str]:
     """Approvers found on the pull request that merged the image's commit (none when it cannot tell)."""
-    from opsctl.actions.github import ApprovedParams, github_approved
+    from opsctl.git.approvals import image_approvals
 
-    outcome = github_approved(ctx, ApprovedParams(approvals=needed))
-    if not outcome.ok:
-        ctx.emit("message", message=f"approvals on GitHub: {outcome.summary}")
+    image = None if ctx.request.image is None else str(ctx.request.image)
+    verdict = image_approvals(ctx.config, ctx.redactor, ctx.project_dir, image, needed=needed, deployer=ctx.actor)
+    if not verdict.ok:
+        ctx.emit("message", message=f"approvals on GitHub: {verdict.summary}")
         return []
-    return [str(a) for a in outcome.detail.get("approvers", [])]
+    return list(verdict.approvers)
 
 
 def _promotion(ctx: RunContext) -> None:
     source = ctx.env.requires.promoted_from
-    image = ctx.params.get("image")
-    if not source or not image:
+    if not source or ctx.request.image is None:
         return
+    image = str(ctx.request.image)  # the audit log records images as text
     from opsctl.audit.query import load_runs
 
     runs = [r for r in load_runs(ctx.journal.log.path, source) if r.runbook in ("deploy", "hot-patch")]

@@ -9,23 +9,30 @@ DESIGN section 6.
 from __future__ import annotations
 
 import dataclasses
-import signal
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from opsctl.engine.context import Observer, Prompter, RunContext
 from opsctl.engine.loader import LoadedRunbook, load_runbook
 from opsctl.engine.models import Step
 from opsctl.engine.outcome import Status
+from opsctl.engine.request import RunRequest
 from opsctl.engine.runbook import STEP_KIND, Guard, StepResult, StepsOutcome, run_steps
+from opsctl.engine.state import RunState
 from opsctl.errors import BadInput, ExitCode, Interrupted, NeedsHuman, OpsctlError, RunFailed
+from opsctl.process.signals import sigterm_as_interrupt
 
 if TYPE_CHECKING:
     from opsctl.locks.base import LockHandle
     from opsctl.workspace import Workspace
+
+
+NEEDS_INCIDENT = (
+    "hotpatch needs --incident ID: emergency changes must be tied to an incident "
+    "(open one with your incident process, e.g. INC-42)"
+)
 
 
 class Declined(RunFailed):
@@ -41,7 +48,7 @@ class RunResult:
     summary: str
     steps: tuple[StepResult, ...] = ()
     rollback_steps: tuple[StepResult, ...] = ()
-    state: dict[str, Any] = field(default_factory=dict)
+    state: RunState = field(default_factory=RunState)
 
     @property
     def exit_code(self) -> ExitCode:
@@ -59,8 +66,8 @@ class RunResult:
             "status": self.status,
             "exit_code": int(self.exit_code),
             "summary": self.summary,
-            "release_before": self.state.get("previous"),
-            "release_after": self.state.get("release"),
+            "release_before": self.state.previous,
+            "release_after": self.state.release,
             "steps": [s.as_dict() for s in self.steps],
             "rollback_steps": [s.as_dict() for s in self.rollback_steps],
         }
@@ -68,42 +75,58 @@ class RunResult:
 
 @dataclass
 class RunOptions:
+    """How to run (the request says what to do)."""
+
     dry_run: bool = False
     yes: bool = False
     no_rollback: bool = False
-    confirmed: frozenset[str] = frozenset()
     prompter: Prompter | None = None
     observer: Observer | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # recorded on every event (change_type, incident)
 
 
-def execute(ws: Workspace, runbook_name: str, env: str, params: dict[str, Any], options: RunOptions) -> RunResult:
-    """Start a new run of ``runbook_name`` in ``env``."""
+def execute(
+    ws: Workspace,
+    runbook_name: str,
+    env: str,
+    request: RunRequest | Mapping[str, Any],
+    options: RunOptions,
+) -> RunResult:
+    """Start a new run of ``runbook_name`` in ``env``.
+
+    ``request`` may be a params mapping (``{"image": "hvb:1.8.0"}``): it is
+    validated here, so a malformed value is BadInput before anything runs.
+    """
+    if not isinstance(request, RunRequest):
+        request = RunRequest.from_params(request)
+    if runbook_name == "hot-patch" and not request.incident:
+        # The emergency procedure itself; a project's own emergency runbooks meet the freeze policy instead.
+        raise BadInput(NEEDS_INCIDENT)
     environment = ws.config.environment(env)
     if environment.protected and not (options.yes or options.dry_run or options.prompter):
         # Refuse before any gate runs: nobody could confirm at the deploy step either.
         raise BadInput(f"{env} is protected: run in a terminal to confirm by typing its name, or pass --yes")
     loaded = load_runbook(runbook_name, ws.config.project_dir)
     run_id = ws.new_run_id()
-    extra = {"change_type": loaded.model.change_type, **options.extra}
+    extra = {"change_type": loaded.model.change_type, **_incident(request), **options.extra}
     journal = ws.journal(run_id, runbook_name, env, **extra)
     ctx = ws.context(
-        journal,
-        env,
-        params=params,
-        dry_run=options.dry_run,
-        confirmed=options.confirmed,
-        prompter=options.prompter,
-        observer=options.observer,
+        journal, env, request=request, dry_run=options.dry_run, prompter=options.prompter, observer=options.observer
     )
     with _locked(ws, ctx, runbook_name, options) as lock:
-        journal.event("run", "started", params=params, digest=loaded.digest, dry_run=options.dry_run)
+        journal.event("run", "started", params=request.params(), digest=loaded.digest, dry_run=options.dry_run)
         _announce(ctx, "rollback.started" if runbook_name == "rollback" else "deploy.started")
         return _drive(ws, ctx, loaded, options, start_at=0, lock=lock)
 
 
-def resume(ws: Workspace, run_id: str, options: RunOptions) -> RunResult:
-    """Continue an interrupted run from its first unfinished step, after re-reading the platform."""
+def resume(
+    ws: Workspace, run_id: str, options: RunOptions, *, confirmations: frozenset[str] = frozenset()
+) -> RunResult:
+    """Continue an interrupted run from its first unfinished step, after re-reading the platform.
+
+    The request is rebuilt from the params the run journaled; ``confirmations``
+    are the manual gates confirmed now (``opsctl resume RUN --confirm ID``).
+    """
     from opsctl.audit.query import run_events, summarize
 
     events = run_events(ws.audit.path, run_id)
@@ -122,18 +145,12 @@ def resume(ws: Workspace, run_id: str, options: RunOptions) -> RunResult:
         raise BadInput(f"{loaded.source.path.name} changed since run {run_id} began; start a new run instead")
     rollback_name = loaded.model.rollback_runbook or "rollback"
     in_rollback = any(e.get("runbook") == rollback_name for e in events) and summary.runbook != rollback_name
-    state: dict[str, Any] = next((e["state"] for e in reversed(events) if isinstance(e.get("state"), dict)), {})
-    extra = {k: summary.params.get(k) for k in ("incident",) if summary.params.get(k)}
+    snapshot: dict[str, Any] = next((e["state"] for e in reversed(events) if isinstance(e.get("state"), dict)), {})
+    request = RunRequest.from_params(summary.params, confirmations=confirmations)
+    extra = _incident(request)
     journal = ws.journal(run_id, summary.runbook, summary.env, change_type=loaded.model.change_type, **extra)
-    ctx = ws.context(
-        journal,
-        summary.env,
-        params=summary.params,
-        confirmed=options.confirmed,
-        prompter=options.prompter,
-        observer=options.observer,
-    )
-    ctx.state.update(state)
+    ctx = ws.context(journal, summary.env, request=request, prompter=options.prompter, observer=options.observer)
+    ctx.state = RunState.from_dict(snapshot)
     options = dataclasses.replace(options, extra={**extra, **options.extra})
     with _locked(ws, ctx, summary.runbook, options) as lock:
         current = ctx.platform().current_release()
@@ -144,6 +161,11 @@ def resume(ws: Workspace, run_id: str, options: RunOptions) -> RunResult:
         done = _finished_steps(events, summary.runbook)
         start_at = next((i for i, s in enumerate(loaded.model.steps) if s.id not in done), len(loaded.model.steps))
         return _drive(ws, ctx, loaded, options, start_at=start_at, lock=lock)
+
+
+def _incident(request: RunRequest) -> dict[str, str]:
+    """The incident a change answers, recorded on every event of the run."""
+    return {"incident": request.incident} if request.incident else {}
 
 
 def _finished_steps(events: list[dict[str, Any]], runbook: str) -> set[str]:
@@ -185,7 +207,7 @@ def _drive(
             f"interrupted: run {ctx.run_id} is journaled; continue it with `opsctl resume {ctx.run_id}`"
         ) from None
     except Declined as exc:
-        journal.event("run", "failed", summary=str(exc), release_before=ctx.state.get("previous"))
+        journal.event("run", "failed", summary=str(exc), release_before=ctx.state.previous)
         raise
     except OpsctlError as exc:
         status = "needs_human" if isinstance(exc, NeedsHuman) else "error"
@@ -193,26 +215,26 @@ def _drive(
             "run",
             status,
             summary=str(exc),
-            release_before=ctx.state.get("previous"),
-            attempted=ctx.state.get("attempted"),
+            release_before=ctx.state.previous,
+            attempted=ctx.state.attempted,
         )
         raise
     status, summary = _verdict(name, ctx, outcome, rollback, options)
     _announce_end(ctx, name, status, summary)
-    release_after = ctx.state.get("release") if status in ("succeeded", "rolled_back") else None
+    release_after = ctx.state.release if status in ("succeeded", "rolled_back") else None
     journal.event(
         "run",
         status,
         summary=summary,
-        release_before=ctx.state.get("previous"),
+        release_before=ctx.state.previous,
         release_after=release_after,
-        attempted=ctx.state.get("attempted"),
+        attempted=ctx.state.attempted,
         verified=status == "succeeded" and not ctx.dry_run,
     )
     shown = "dry_run" if ctx.dry_run and status == "succeeded" else status
     rollback_steps = rollback.steps if rollback else ()
     return RunResult(
-        ctx.run_id, name, str(ctx.env_name), shown, summary, outcome.steps, rollback_steps, dict(ctx.state)
+        ctx.run_id, name, str(ctx.env_name), shown, summary, outcome.steps, rollback_steps, ctx.state.copy()
     )
 
 
@@ -220,7 +242,7 @@ def _verdict(
     name: str, ctx: RunContext, outcome: StepsOutcome, rollback: StepsOutcome | None, options: RunOptions
 ) -> tuple[str, str]:
     if outcome.failed is None:
-        release = ctx.state.get("release") or {}
+        release = ctx.state.release or {}
         what = f"{release.get('id')} ({release.get('image')})" if release else "done"
         return "succeeded", (
             "dry run: every read and gate passed; nothing was changed"
@@ -232,7 +254,7 @@ def _verdict(
         why = " (--no-rollback)" if outcome.wants_rollback and options.no_rollback else ""
         return "failed", f"{failed}{why}"
     if rollback.failed is None:
-        release = ctx.state.get("release") or {}
+        release = ctx.state.release or {}
         return "rolled_back", f"{failed}; rolled back to {release.get('id')} ({release.get('image')}) and verified"
     return "rollback_failed", (
         f"{failed}; THE ROLLBACK FAILED at step {rollback.failed.id}: {rollback.failed.summary}."
@@ -247,18 +269,18 @@ def _announce(ctx: RunContext, event: str, **data: Any) -> None:
     from opsctl.notify import configured_channels, send
 
     if configured_channels(ctx):
-        before, after = ctx.state.get("previous") or {}, ctx.state.get("release") or {}
+        before, after = ctx.state.previous or {}, ctx.state.release or {}
         if event.startswith("rollback."):  # a rollback goes from what ran to the release it puts back
-            before = ctx.state.get("attempted") or before
+            before = ctx.state.attempted or before
         # A deploy's messages name the image it set out to ship, even after a rollback replaced it.
-        image_after = after.get("image") if event.startswith("rollback.") else ctx.params.get("image")
+        shipped = ctx.request.image if not event.startswith("rollback.") else None
         duration = (ctx.clock() - ctx.started_at).total_seconds()
         send(
             ctx,
             event,
             {
                 "image_before": before.get("image"),
-                "image_after": image_after or after.get("image"),
+                "image_after": str(shipped) if shipped is not None else after.get("image"),
                 "duration": duration,
                 "change_type": ctx.journal.extra.get("change_type"),
                 "incident": ctx.journal.extra.get("incident"),
@@ -299,7 +321,7 @@ def _rollback(
     rb_loaded = load_runbook(name, ws.config.project_dir)
     # The rollback is part of the same change: a hot-patch's rollback is still emergency, with its incident.
     journal = ws.journal(ctx.run_id, name, ctx.env_name, rollback_of=loaded.name, **ctx.journal.extra)
-    rb_ctx = dataclasses.replace(ctx, journal=journal, params={**ctx.params, "to": None, "image": None})
+    rb_ctx = dataclasses.replace(ctx, journal=journal, request=ctx.request.without_target())
     start_at = 0
     if resume:
         done = _finished_steps(run_events(ws.audit.path, ctx.run_id), name)
@@ -326,7 +348,7 @@ def _guard(options: RunOptions) -> Guard:
             if env.protected:
                 ctx.journal.event("confirm", "passed", summary=f"confirmed with --yes by {ctx.actor}")
             return
-        plan = (ctx.state.get("plan") or {}).get("summary") or step.title
+        plan = (ctx.state.plan["summary"] if ctx.state.plan else "") or step.title
         if options.prompter is None:
             raise BadInput(
                 f"{ctx.env_name} is protected: run in a terminal to confirm by typing its name, or pass --yes"
@@ -362,28 +384,10 @@ def _locked(ws: Workspace, ctx: RunContext, runbook: str, options: RunOptions) -
     if not options.dry_run:
         info = LockInfo.for_run(str(ctx.env_name), ctx.run_id, ctx.actor, runbook, ctx.run_id)
         handle = make_lock_backend(ws.config).acquire(info)
-    previous = _install_sigterm()
     try:
-        yield handle
+        with sigterm_as_interrupt():
+            yield handle
     finally:
-        _restore_sigterm(previous)
         if handle is not None:
             handle.release()
         ws.run_finished(ctx.run_id)
-
-
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    del signum, frame
-    raise KeyboardInterrupt
-
-
-def _install_sigterm() -> Any:
-    try:
-        return signal.signal(signal.SIGTERM, _raise_interrupt)
-    except ValueError:  # not the main thread (tests driving the core from a worker)
-        return None
-
-
-def _restore_sigterm(previous: Any) -> None:
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)

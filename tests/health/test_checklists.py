@@ -51,7 +51,7 @@ def test_unknown_with_key_is_rejected() -> None:
 
 def test_builtin_post_deploy_checklist_passes_against_a_healthy_bot(tmp_path: Path, bot: BotServer) -> None:
     ctx = ctx_for(tmp_path, bot.url, synthetic=SYNTHETIC)
-    ctx.state["release"] = {"id": "hvb-staging:9", "image": "hvb:1.8.0"}
+    ctx.state.release = {"id": "hvb-staging:9", "image": "hvb:1.8.0"}
     result = run_checklist(ctx, load_checklist("post-deploy", ctx.project_dir))
     assert {i.id: i.status for i in result.items if i.status is not Status.PASSED} == {}, [
         (i.id, i.summary) for i in result.items
@@ -62,7 +62,7 @@ def test_builtin_post_deploy_checklist_passes_against_a_healthy_bot(tmp_path: Pa
 def test_builtin_post_deploy_checklist_names_what_broke(tmp_path: Path, bot: BotServer) -> None:
     bot.configure(dependencies={"openai": "down"}, version="1.7.0")
     ctx = ctx_for(tmp_path, bot.url, synthetic=SYNTHETIC)
-    ctx.state["release"] = {"id": "hvb-staging:9", "image": "hvb:1.8.0"}
+    ctx.state.release = {"id": "hvb-staging:9", "image": "hvb:1.8.0"}
     checklist = load_checklist("post-deploy", ctx.project_dir)
     # Without the checklist's own retries (5 x 5 s) to keep the test fast.
     items = [item.model_copy(update={"retry": Retry()}) for item in checklist.model.items]

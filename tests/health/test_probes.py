@@ -151,7 +151,7 @@ def test_redirect_to_another_host_is_refused_and_named(tmp_path: Path, bot: BotS
 def test_old_version_still_served(tmp_path: Path, bot: BotServer) -> None:
     bot.configure(version=["1.7.0", "1.8.0", "1.7.0"])
     ctx = ctx_for(tmp_path, bot.url)
-    ctx.state["release"] = {"id": "hvb-staging:8", "image": "registry.example.com/hvb:1.8.0"}
+    ctx.state.release = {"id": "hvb-staging:8", "image": "registry.example.com/hvb:1.8.0"}
     outcome = get_action("health.version").fn(ctx, VersionParams())
     assert outcome.status is Status.FAILED
     assert outcome.summary == "2 of 3 probes served 1.7.0, expected 1.8.0"
@@ -162,7 +162,7 @@ def test_expected_version_comes_from_with_then_state_then_platform(tmp_path: Pat
     ctx = with_platform(ctx_for(tmp_path, bot.url), "hvb:1.7.0")
     assert probes.expected_version(ctx, "2.0.0") == "2.0.0"
     assert probes.expected_version(ctx, None) == "1.7.0"
-    ctx.state["release"] = {"id": "x", "image": "hvb:1.9.0"}
+    ctx.state.release = {"id": "x", "image": "hvb:1.9.0"}
     assert probes.expected_version(ctx, None) == "1.9.0"
     outcome = probes.version(ctx, VersionParams(probes=2))
     assert outcome.summary == "2 of 2 probes served 1.8.0, expected 1.9.0"

@@ -111,7 +111,7 @@ def test_baseline_without_data_warns(tmp_path: Path, respx_mock: respx.MockRoute
         Status.WARNED,
         "baseline recorded without an error rate (no data: the query returned NaN (no requests in the window?))",
     )
-    assert ctx.state["baseline"]["error_rate"] is None
+    assert ctx.state.baseline["error_rate"] is None
 
 
 @respx.mock(base_url=PROM)

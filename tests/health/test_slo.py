@@ -98,7 +98,7 @@ def test_baseline_then_an_increase_within_the_slo_fails(tmp_path: Path, bot: Bot
     recorded = get_action("metrics.baseline").fn(ctx, BaselineParams(samples=50, latency_samples=5))
     assert recorded.status is Status.PASSED
     assert re.fullmatch(r"baseline: error rate 0\.00% \(sampled 50 requests to /health\), p95 \d+ms", recorded.summary)
-    assert ctx.state["baseline"]["error_rate"] == 0.0
+    assert ctx.state.baseline["error_rate"] == 0.0
     assert get_action("metrics.baseline").mutating is False
 
     bot.configure(error_rate=0.02)

@@ -146,7 +146,7 @@ def test_failed_rollback_pages_with_a_critical_alert_deduplicated_per_run(
 ) -> None:
     notify = {"pagerduty": {"routing_key_env": "HVB_PD_KEY", "api_url": PD_API}}
     ctx = notify_ctx(tmp_path, monkeypatch, notify=notify, env="production")
-    ctx.state.update(release={"image": "hvb:1.8.0"}, previous={"image": "hvb:1.7.0"})
+    ctx.state.release, ctx.state.previous = {"image": "hvb:1.8.0"}, {"image": "hvb:1.7.0"}
     change = respx.post(f"{PD_API}/v2/change/enqueue").respond(202)
     alert = respx.post(f"{PD_API}/v2/enqueue").respond(202, json={"dedup_key": "x"})
 
