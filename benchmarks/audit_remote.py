@@ -145,7 +145,7 @@ def main() -> int:
 
     import boto3
 
-    from opsctl.audit.mirror import verify as verify_module
+    from opsctl.audit.mirror import remote, verify
     from opsctl.audit.mirror.signing import make_signer
     from opsctl.audit.query import load_remote_runs
     from opsctl.workspace import Workspace
@@ -190,7 +190,7 @@ def main() -> int:
         for label in ("cold", "warm"):
             gets.clear()
             started = time.perf_counter()
-            result = verify_module.verify_remote(ws)
+            result = verify.verify_remote(ws.mirror_site())
             seconds = time.perf_counter() - started
             if not result.ok:
                 print("\n".join(result.problems))
@@ -202,7 +202,7 @@ def main() -> int:
                 f"checkpoints, {result.signed:,} signed ({checked})"
             )
         started = time.perf_counter()
-        runs = load_remote_runs(ws)
+        runs = load_remote_runs(remote.RemoteStore.for_site(ws.mirror_site()), ws.audit)
         print(f"runs --remote warm:    {time.perf_counter() - started:6.2f}s  ({len(runs):,} runs merged)")
         cache_mb = sum(p.stat().st_size for p in cache.rglob("*") if p.is_file()) / 1e6
         print(f"cache:    {cache_mb:.1f} MB in {cache}")

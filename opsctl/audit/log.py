@@ -22,6 +22,7 @@ import fcntl
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -106,6 +107,42 @@ def _seq_of(line: bytes) -> int | None:
         return int(line[7:end])
     except ValueError:
         return None
+
+
+@dataclass(frozen=True)
+class ChainLine:
+    """One event line's chain fields; ``intact`` says its content still matches its hash."""
+
+    seq: int
+    prev: str
+    hash: str
+    intact: bool
+
+
+def chain_line(line: bytes) -> ChainLine | None:
+    """The chain fields of one raw line (without newline), or None when it is not an event line.
+
+    This is how other parts (the S3 mirror) read a line's place in the chain
+    without parsing its JSON: the line format has one owner, this module.
+    """
+    parts = _split_line(line)
+    seq = _seq_of(line)
+    if parts is None or seq is None:
+        return None
+    return ChainLine(seq, parts[0], parts[1], _line_ok(line, parts[1]))
+
+
+def decode_line(raw: bytes) -> dict[str, Any] | None:
+    """The event one raw line holds (with or without its newline), or None when it holds none.
+
+    Every reader of the log (:mod:`opsctl.audit.query`, the mirror) decodes
+    lines here: a damaged line, JSON that is not an object, are no events.
+    """
+    try:
+        event = json.loads(raw)
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) else None
 
 
 @dataclass(frozen=True)
@@ -256,8 +293,18 @@ class AuditLog:
         return VerifyResult(True, events, head=expected, last_seq=last_seq)
 
     def events(self) -> Iterator[dict[str, Any]]:
-        """Every readable event, oldest first (damaged lines are skipped; `verify` reports them)."""
-        yield from read_events(self.path)
+        """Every readable event, oldest first, streamed (damaged lines are skipped; `verify` reports them).
+
+        The plain reader, for a caller holding the log; :func:`opsctl.audit.query.read_events`
+        is the fast one (memory-mapped, with marks). Both decode lines with :func:`decode_line`.
+        """
+        if not self.path.exists():
+            return
+        with self.path.open("rb") as handle:
+            for raw in handle:
+                event = decode_line(raw) if raw.endswith(b"\n") else None  # a torn last line is no event yet
+                if event is not None:
+                    yield event
 
 
 def _chain_reason(number: int, line: bytes, last_seq: int) -> str:
@@ -289,27 +336,15 @@ def _check_recovery(line: bytes, parts: tuple[str, str] | None, pending: tuple[i
     return ""
 
 
-def read_events(path: Path, contains: bytes | None = None) -> Iterator[dict[str, Any]]:
-    """Parse the log's events, oldest first; ``contains`` pre-filters raw lines cheaply."""
-    if not path.exists():
-        return
-    with path.open("rb") as handle:
-        for raw in handle:
-            if contains is not None and contains not in raw:
-                continue
-            if not raw.endswith(b"\n"):
-                continue
-            try:
-                event = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(event, dict):
-                yield event
-
-
 @dataclass
 class Journal:
-    """A run's writer: every event carries the run's id, runbook, env and actor (and extras)."""
+    """A run's writer: every event carries the run's id, runbook, env and actor (and extras).
+
+    ``identify``, when given, is asked once, at the first event, who the cloud
+    provider says the caller is (an AWS ARN); a non-empty answer joins the
+    extras as ``caller_arn``. Unlike the actor, no environment variable can set
+    it; asking lazily keeps commands that never write an event off the network.
+    """
 
     log: AuditLog
     run: str
@@ -317,8 +352,14 @@ class Journal:
     env: str | None
     actor: str
     extra: dict[str, Any] = field(default_factory=dict)
+    identify: Callable[[], str | None] | None = field(default=None, repr=False, compare=False)
+    _identified: bool = field(default=False, init=False, repr=False, compare=False)
+    # Checklist items write concurrently: the first events wait for the answer instead of going without it.
+    _identifying: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def event(self, step: str, status: str, **fields: Any) -> dict[str, Any]:
+        if self.identify is not None and not self._identified:
+            self._identify(self.identify)
         base = {
             "run": self.run,
             "runbook": self.runbook,
@@ -328,3 +369,12 @@ class Journal:
             "status": status,
         }
         return self.log.append({**base, **self.extra, **fields})
+
+    def _identify(self, identify: Callable[[], str | None]) -> None:
+        with self._identifying:
+            if self._identified:  # another thread asked while this one waited for the lock
+                return
+            arn = identify()
+            if arn:
+                self.extra["caller_arn"] = arn
+            self._identified = True

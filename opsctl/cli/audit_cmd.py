@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from opsctl.cli.common import app_of, print_json
+from opsctl.cli.common import app_of
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 app = typer.Typer(help="Read and verify the tamper-evident audit log.", no_args_is_help=True)
 
@@ -18,7 +19,11 @@ def show(
     ctx: typer.Context,
     run: str | None = typer.Option(None, "--run", help="Only this run id."),
     env: str | None = typer.Option(None, "--env", "-e", help="Only this environment."),
-    since: str | None = typer.Option(None, "--since", help="Only events newer than this, e.g. 7d, 12h."),
+    since: str | None = typer.Option(
+        None, "--since", help="Only events newer than this: a duration like 7d, 12h, or a date like 2026-11-01."
+    ),
+    step: str | None = typer.Option(None, "--step", help="Only this step, e.g. run or pre-deploy/tests."),
+    status: str | None = typer.Option(None, "--status", help="Only this status, e.g. failed."),
     limit: int = typer.Option(200, "--limit", min=1, help="At most this many (newest) events."),
     remote: bool = typer.Option(False, "--remote", help="Everyone's events, from the S3 audit mirror (audit.s3)."),
 ) -> None:
@@ -27,44 +32,35 @@ def show(
     \b
     Examples:
       opsctl audit show --env production --since 7d
+      opsctl audit show --step run --status failed
       opsctl --json audit show --run r20261127-101500-1a2b3c
       opsctl audit show --remote --since 1d
     """
-    from opsctl.audit.log import parse_ts
-    from opsctl.errors import BadInput
-    from opsctl.values.durations import parse_duration
+    from opsctl.audit.query import EventFilter, find_events, parse_since
 
     application = app_of(ctx)
     ws = application.workspace()
-    cutoff = None
-    if since is not None:
-        try:
-            cutoff = ws.clock().timestamp() - parse_duration(since)
-        except ValueError:
-            raise BadInput(f"--since {since}: must be a duration like 30s or 5m, 12h, 7d") from None
-    source: Any = ws.audit.events()
+    cutoff = parse_since(since, ws.clock()) if since is not None else None
+    wanted = EventFilter(run=run, env=env, since=cutoff, step=step, status=status)
+    store = None
     if remote:
-        from opsctl.audit.mirror.remote import merged_events, run_id_floor
+        from opsctl.audit.mirror.remote import RemoteStore
 
-        source = merged_events(
-            ws,
-            marks=(f'"run":{json.dumps(run)}'.encode(),) if run else (),
-            since_run=run_id_floor(cutoff) if cutoff is not None else None,
-        )
-    events = [
-        e
-        for e in source
-        if (run is None or e.get("run") == run)
-        and (env is None or e.get("env") == env)
-        and (cutoff is None or parse_ts(str(e.get("ts"))).timestamp() >= cutoff)
-    ][-limit:]
+        store = RemoteStore.for_site(ws.mirror_site())
+    events = find_events(ws.audit, wanted, limit=limit, remote=store)
     if application.json:
         for event in events:
-            sys.stdout.write(json.dumps(event) + "\n")
+            application.output.json_line(event)
+        summary = {"event": "audit.show.finished", "ok": True, "exit_code": 0, "events": len(events)}
+        application.output.json_line(summary)  # the last line, as every JSON Lines command ends
         return
     if not events:
-        application.console.print("no audit events match")
+        application.output.show("no audit events match")
         return
+    application.output.show(_table(events))
+
+
+def _table(events: list[dict[str, Any]]) -> Table:
     from rich.markup import escape
     from rich.table import Table
 
@@ -85,7 +81,7 @@ def show(
             str(e.get("status")),
             escape(str(e.get("summary", ""))),
         )
-    application.console.print(table)
+    return table
 
 
 @app.command("verify")
@@ -112,10 +108,10 @@ def verify(
     if remote:
         from opsctl.audit.mirror.verify import verify_remote
 
-        central = verify_remote(ws)
+        central = verify_remote(ws.mirror_site())
     ok = result.ok and (central is None or central.ok)
     if application.json:
-        print_json(
+        application.output.json_document(
             {
                 "ok": ok,
                 "events": result.events,
@@ -129,16 +125,16 @@ def verify(
         )
         raise typer.Exit(0 if ok else 1)
     if result.ok:
-        application.console.print(f"[green]✓[/] {result.message} ({ws.audit.path})")
+        application.output.show(f"[green]✓[/] {result.message} ({ws.audit.path})")
     else:
-        typer.echo(f"{ws.audit.path}: {result.message}", err=True)
+        application.output.text(f"{ws.audit.path}: {result.message}", err=True)
     if central is not None and central.ok:
-        application.console.print(f"[green]✓[/] {central.message}")
+        application.output.show(f"[green]✓[/] {central.message}")
     elif central is not None:
         for problem in central.problems:
-            typer.echo(f"remote: {problem}", err=True)
+            application.output.text(f"remote: {problem}", err=True)
         if central.more_problems:
-            typer.echo(f"remote: ... and {central.more_problems} more", err=True)
+            application.output.text(f"remote: ... and {central.more_problems} more", err=True)
     raise typer.Exit(0 if ok else 1)
 
 
@@ -153,9 +149,9 @@ def push(ctx: typer.Context) -> None:
     from opsctl.audit.mirror.uploader import Mirror
 
     application = app_of(ctx)
-    result = Mirror.for_workspace(application.workspace()).flush()
+    result = Mirror(application.workspace().mirror_site()).flush()
     if application.json:
-        print_json(
+        application.output.json_document(
             {
                 "uploaded": list(result.uploaded),
                 "checkpoint": result.checkpoint,
@@ -165,7 +161,7 @@ def push(ctx: typer.Context) -> None:
         )
     elif result.error is None:
         done = f"uploaded {len(result.uploaded)} run(s)" if result.uploaded else "nothing queued"
-        application.console.print(done + (f"; checkpoint {result.checkpoint}" if result.checkpoint else ""))
+        application.output.show(done + (f"; checkpoint {result.checkpoint}" if result.checkpoint else ""))
     else:
-        typer.echo(f"error: audit mirror still {result.behind} run(s) behind: {result.error}", err=True)
+        application.output.error(f"audit mirror still {result.behind} run(s) behind: {result.error}", 1)
     raise typer.Exit(0 if result.error is None else 1)

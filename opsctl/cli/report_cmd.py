@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from opsctl.cli.common import app_of, print_json
+from opsctl.cli.common import app_of
 
 if TYPE_CHECKING:
     from opsctl.cli.application import Application
@@ -19,7 +19,7 @@ SPARK_WIDTH = 56  # with the two dates, one 80-column line
 
 def report(
     ctx: typer.Context,
-    since: str = typer.Option("30d", "--since", help="Window ending now, e.g. 7d, 30d, 12h."),
+    since: str = typer.Option("30d", "--since", help="Window ending now, e.g. 7d, 30d, 12h, or since 2026-11-01."),
     env: str | None = typer.Option(None, "--env", "-e", help="Only this environment."),
     remote: bool = typer.Option(False, "--remote", help="Everyone's deploys, from the S3 audit mirror (audit.s3)."),
 ) -> None:
@@ -40,22 +40,25 @@ def report(
       opsctl --json report --since 7d
       opsctl report --remote
     """
+    from opsctl.audit.query import parse_since
     from opsctl.incidents.metrics import report_source
-    from opsctl.kpis.figures import parse_since, report_from_log
+    from opsctl.kpis.figures import report_from_log
 
     application = app_of(ctx)
-    seconds = parse_since(since)
     ws = application.workspace()
+    now = ws.clock()
+    seconds = (now - parse_since(since, now)).total_seconds()
     if env is not None:
         ws.config.environment(env)
     if remote:
-        from opsctl.audit.mirror.remote import merged_events
-        from opsctl.audit.query import RUN_MARK
+        from opsctl.audit.mirror.remote import RemoteStore
+        from opsctl.audit.query import RUN_MARK, merged_events
         from opsctl.kpis.figures import ROLLBACK_MARK, report_from_events
 
         # Incidents still come from this host's log: they are not part of the run history.
+        store = RemoteStore.for_site(ws.mirror_site())
         result = report_from_events(
-            merged_events(ws, marks=(RUN_MARK, ROLLBACK_MARK)),
+            merged_events(store, ws.audit, marks=(RUN_MARK, ROLLBACK_MARK)),
             now=ws.clock(),
             since_s=seconds,
             env=env,
@@ -72,7 +75,7 @@ def report(
             incidents=report_source(ws.audit.path),
         )
     if application.json:
-        print_json(result.as_dict())
+        application.output.json_document(result.as_dict())
         return
     _draw(application, result, since)
 
@@ -81,7 +84,7 @@ def _draw(application: Application, result: Report, since: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    console = application.console
+    out = application.output
     table = Table(
         title=f"deployment KPIs, last {since} ({result.start:%Y-%m-%d %H:%M} to {result.end:%Y-%m-%d %H:%M} UTC)",
         title_justify="left",
@@ -106,15 +109,15 @@ def _draw(application: Application, result: Report, since: str) -> None:
             _duration(row.mtbf_s),
             str(len(row.failures) - len(row.recovered)),
         )
-    console.print(table)
+    out.show(table)
     spark, per_bar = sparkline(result.total.per_day)
     unit = "day" if per_bar == 1 else f"{per_bar} days"
-    console.print(f"deploys per {unit} (busiest day: {max(result.total.per_day, default=0)})")
-    console.print(f"{result.days[0]} [cyan]{spark}[/] {result.days[-1]}")
+    out.show(f"deploys per {unit} (busiest day: {max(result.total.per_day, default=0)})")
+    out.show(f"{result.days[0]} [cyan]{spark}[/] {result.days[-1]}")
     _failures(application, result.total)
     _incidents(application, result)
     skipped = result.total
-    console.print(
+    out.show(
         f"[dim]not deploys: {skipped.dry_runs} dry run(s), {skipped.stopped_before_rollout} stopped at the "
         f"gates, {skipped.unfinished} unfinished (see --help)[/]"
     )
@@ -126,16 +129,16 @@ def _incidents(application: Application, result: Report) -> None:
     if stats is None:
         return
     severities = " · ".join(f"{name} {count}" for name, count in stats.by_severity.items())
-    console = application.console
-    console.print(
+    out = application.output
+    out.show(
         f"incidents: {stats.opened} opened ({severities}), {stats.resolved} resolved; "
         f"MTTR (opened → resolved) {_duration(stats.mttr_s)}, "
         f"deploy-based MTTR {_duration(result.total.mttr_s)}"
     )
     if stats.breached:
-        console.print(f"  [bold red]missed a response or resolution target:[/] {', '.join(stats.breached)}")
+        out.show(f"  [bold red]missed a response or resolution target:[/] {', '.join(stats.breached)}")
     if stats.missing_postmortems:
-        console.print(
+        out.show(
             f"  [bold yellow]P0/P1 without a post-mortem: {len(stats.missing_postmortems)}[/] "
             f"({', '.join(stats.missing_postmortems)}: opsctl incident postmortem ID)"
         )
@@ -147,15 +150,15 @@ def _failures(application: Application, total: EnvReport) -> None:
 
     if not total.failures:
         return
-    console = application.console
-    console.print("change failures:")
+    out = application.output
+    out.show("change failures:")
     for f in total.failures:
         recovered = (
             f"recovered by {f.recovered_by} in {_duration(f.recovery_s)}"
             if f.recovered_by
             else "[red]not recovered yet[/]"
         )
-        console.print(
+        out.show(
             f"  {f.failed_at:%m-%d %H:%M} {escape(f.env)} {f.run} ({escape(f.image or '-')}): "
             f"{escape(f.why)}; {recovered}"
         )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from opsctl.audit.log import parse_ts
-from opsctl.audit.query import matching_events
+from opsctl.audit.query import read_events
 from opsctl.errors import BadInput
 from opsctl.files.statedir import ensure_state_dir
 from opsctl.incidents.model import Incident, Note, Severity, incident_number
@@ -41,8 +41,8 @@ def incident_events(audit_path: Path, incident_id: str | None = None) -> list[di
 
 
 def _marked(audit_path: Path) -> Iterator[dict[str, Any]]:
-    # history's memory-mapped scan: `opsctl report` reads incidents from logs of a million events.
-    return matching_events(audit_path, (INCIDENT_MARK,))
+    # Only lines naming an incident are parsed: `opsctl report` reads incidents from logs of a million events.
+    return read_events(audit_path, (INCIDENT_MARK,))
 
 
 def fold(events: Iterable[dict[str, Any]]) -> dict[str, Incident]:

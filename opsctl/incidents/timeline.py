@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from opsctl.audit.log import format_ts, parse_ts, read_events
-from opsctl.audit.query import DEPLOYING, RunSummary, load_runs, summarize
+from opsctl.audit.log import format_ts, parse_ts
+from opsctl.audit.query import DEPLOYING, Requested, RunSummary, load_runs, run_events, summarize
 from opsctl.incidents import store
 from opsctl.incidents.model import Incident, incident_number
 
@@ -67,11 +67,11 @@ class ChangeRecord:
 
     @property
     def image_before(self) -> str | None:
-        return _image(self.run.release_before)
+        return self.run.image_before
 
     @property
     def image_after(self) -> str | None:
-        return _image(self.run.release_after) or _image(self.run.extra.get("attempted")) or self.run.image
+        return self.run.image_after
 
     def as_dict(self) -> dict[str, Any]:
         checks = [{"name": c.name, "status": c.status, "summary": c.summary, "item": c.item} for c in self.checks]
@@ -150,9 +150,9 @@ def _incident_line(event: dict[str, Any]) -> str:
 def _run_line(event: dict[str, Any]) -> str:
     runbook, status, env = event.get("runbook"), event.get("status"), event.get("env")
     if status == "started":
-        params = event.get("params") or {}
-        target = params.get("image") or (f"to {params['to']}" if params.get("to") else "to the last verified release")
-        reason = f" ({params['reason']})" if params.get("reason") else ""
+        asked = Requested.of(event.get("params"))
+        target = asked.image or (f"to {asked.to}" if asked.to else "to the last verified release")
+        reason = f" ({asked.reason})" if asked.reason else ""
         return f"{runbook} started in {env}: {target}{reason}"
     summary = str(event.get("summary") or "")
     if summary.startswith(f"{runbook} "):  # "rollback succeeded: hvb:2 (hvb:1.8.0) verified" says it all
@@ -195,15 +195,4 @@ def _suspects(audit_path: Path, incident: Incident, linked: list[ChangeRecord]) 
         and incident_number(r.incident) is None
         and since <= parse_ts(r.finished) <= incident.opened_at
     ][-SUSPECT_LIMIT:]
-    return [ChangeRecord(r, False, verification(_run_events(audit_path, r.run))) for r in runs]
-
-
-def _run_events(audit_path: Path, run_id: str) -> list[dict[str, Any]]:
-    needle = f'"run":"{run_id}"'.encode()
-    return [e for e in read_events(audit_path, contains=needle) if e.get("run") == run_id]
-
-
-def _image(release: Any) -> str | None:
-    if isinstance(release, dict) and release.get("image"):
-        return str(release["image"])
-    return None
+    return [ChangeRecord(r, False, verification(run_events(audit_path, r.run))) for r in runs]

@@ -58,8 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from opsctl.audit.log import format_ts
-from opsctl.audit.query import RUN_MARK, RunSummary, collector_paused, matching_events, summarize
-from opsctl.errors import BadInput
+from opsctl.audit.query import RUN_MARK, RunSummary, collector_paused, read_events, summarize
 
 DEPLOY_RUNBOOKS = frozenset({"deploy", "hot-patch"})
 RECOVERY_RUNBOOKS = frozenset({"deploy", "rollback", "hot-patch"})
@@ -72,19 +71,6 @@ FAILED = {
 }
 ROLLBACK_MARK = b'"rollback_of":"'
 REPORT_VERSION = 1
-
-
-def parse_since(text: str) -> float:
-    """``--since 30d`` as seconds; BadInput (exit 2) with one line otherwise."""
-    from opsctl.values.durations import parse_duration
-
-    try:
-        seconds = parse_duration(text)
-    except ValueError:
-        raise BadInput(f"--since {text}: must be a duration like 30d, 12h or 90m") from None
-    if seconds <= 0:
-        raise BadInput(f"--since {text}: must be longer than 0")
-    return seconds
 
 
 @dataclass(frozen=True)
@@ -244,7 +230,7 @@ def report_from_log(
 ) -> Report:
     """Read the audit log once (run events and automatic-rollback events only) and build the report."""
     return report_from_events(
-        matching_events(audit_path, (RUN_MARK, ROLLBACK_MARK)),
+        read_events(audit_path, (RUN_MARK, ROLLBACK_MARK)),
         now=now,
         since_s=since_s,
         env=env,
@@ -347,7 +333,7 @@ def _env_report(name: str, runs: list[RunSummary], rollback_starts: dict[str, da
         if end > window.end:
             continue  # a report as of an earlier moment: this had not happened yet
         status, runbook = run.status, run.runbook
-        attempted = bool(run.extra.get("attempted"))
+        attempted = run.attempted is not None
         if status == "succeeded" and run.verified and run.finished and not run.dry_run:
             recoveries.append((end, run.run))
         if not run.dry_run:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import stat
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from opsctl.audit.log import GENESIS, RECOVER_STEP, AuditLog, Journal, encode_event
+from opsctl.audit.log import GENESIS, RECOVER_STEP, AuditLog, ChainLine, Journal, chain_line, decode_line, encode_event
 from opsctl.values.redact import Redactor
 from tests.support.audit import event, lines_of, make_log, write_lines
 
@@ -100,6 +102,66 @@ def test_journal_stamps_every_event(path: Path) -> None:
         "image": "hvb:1.8.0",
         "title": "Pre-deploy",
     }
+
+
+def test_journal_asks_who_aws_says_we_are_once_at_the_first_event(path: Path) -> None:
+    asked: list[int] = []
+
+    def identify() -> str | None:
+        asked.append(1)
+        return "arn:aws:sts::123456789012:assumed-role/deployer/alice"
+
+    journal = Journal(AuditLog(path), "r1", "deploy", "staging", "alice", identify=identify)
+    assert asked == []  # nothing is asked before an event is written
+    first = journal.event("run", "started")
+    second = journal.event("run", "succeeded")
+    assert asked == [1]
+    assert first["caller_arn"] == second["caller_arn"] == "arn:aws:sts::123456789012:assumed-role/deployer/alice"
+    assert journal.extra == {"caller_arn": "arn:aws:sts::123456789012:assumed-role/deployer/alice"}
+
+
+def test_journal_without_an_answer_records_no_arn(path: Path) -> None:
+    asked: list[int] = []
+
+    def identify() -> str | None:
+        asked.append(1)
+        return None
+
+    journal = Journal(AuditLog(path), "r1", "deploy", "staging", "alice", identify=identify)
+    journal.event("run", "started")
+    journal.event("run", "succeeded")
+    assert asked == [1]
+    assert not any("caller_arn" in e for e in AuditLog(path).events())
+    assert "caller_arn" not in Journal(AuditLog(path), "r2", "deploy", None, "alice").event("run", "started")
+
+
+def test_concurrent_first_events_all_carry_the_arn(path: Path) -> None:
+    def slow_identify() -> str | None:
+        time.sleep(0.05)  # the other threads reach event() while the answer is on its way
+        return "arn:aws:iam::123456789012:user/alice"
+
+    journal = Journal(AuditLog(path), "r1", "checklist:x", "staging", "alice", identify=slow_identify)
+    threads = [threading.Thread(target=journal.event, args=(f"item-{n}", "passed")) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [e.get("caller_arn") for e in AuditLog(path).events()] == ["arn:aws:iam::123456789012:user/alice"] * 4
+
+
+def test_chain_line_and_decode_line_read_one_raw_line(path: Path) -> None:
+    log = make_log(path, 2)
+    first, second = (line.rstrip(b"\n") for line in lines_of(path))
+    parsed = json.loads(second)
+    assert chain_line(second) == ChainLine(2, parsed["prev"], parsed["hash"], intact=True)
+    assert chain_line(second.replace(b"step-2", b"step-9")) == ChainLine(2, parsed["prev"], parsed["hash"], False)
+    assert chain_line(b'{"seq":1}') is None
+    assert chain_line(b"not json at all") is None
+    assert decode_line(first + b"\n") == json.loads(first)
+    assert decode_line(b'{"step":"run", broken') is None
+    assert decode_line(b'[{"step":"run"}]') is None  # JSON, but not an event
+    assert decode_line(b"") is None
+    assert log.verify().ok
 
 
 def test_events_skip_damaged_lines(path: Path) -> None:

@@ -166,7 +166,9 @@ def history(log_path: Path) -> None:
 def shown_runs(*args: str) -> list[str]:
     result = opsctl("--json", "audit", "show", *args)
     assert result.code == 0, result.err
-    return [json.loads(line)["run"] for line in result.out.splitlines()]
+    *events, summary = [json.loads(line) for line in result.out.splitlines()]
+    assert summary == {"event": "audit.show.finished", "ok": True, "exit_code": 0, "events": len(events)}
+    return [e["run"] for e in events]
 
 
 def test_show_everything_oldest_first(history: None) -> None:
@@ -181,6 +183,38 @@ def test_show_filters(history: None) -> None:
     assert shown_runs("--since", "1d", "--env", "staging") == ["r-new", "r-new"]
     assert shown_runs("--limit", "3") == ["r-prod", "r-new", "r-new"]
     assert shown_runs("--run", "r-none") == []
+
+
+def test_show_filters_by_step_and_status(history: None) -> None:
+    assert shown_runs("--step", "run", "--status", "passed") == ["r-old", "r-prod", "r-new"]
+    assert shown_runs("--status", "started", "--env", "production") == ["r-prod"]
+    assert shown_runs("--status", "passed", "--limit", "1") == ["r-new"]
+    assert shown_runs("--step", "pre-deploy") == []
+
+
+def test_show_since_a_date_or_a_moment(history: None) -> None:
+    assert shown_runs("--since", "2026-11-27") == ["r-prod", "r-prod", "r-new", "r-new"]
+    assert shown_runs("--since", "2026-11-27T09:00Z") == ["r-new", "r-new"]
+    assert shown_runs("--since", "2026-11-27T08:30+01:00") == ["r-prod", "r-prod", "r-new", "r-new"]  # 07:30Z
+    assert shown_runs("--since", "2026-11-27T10:30+01:00") == ["r-new", "r-new"]  # 09:30Z
+
+
+@pytest.mark.parametrize(
+    ("since", "message"),
+    [
+        (
+            "lately",
+            "--since lately: must be a duration like 30d, 12h or 90m, or a date like 2026-11-01 or 2026-11-01T09:30Z",
+        ),
+        ("999999999d", "--since 999999999d: must be at most 100 years (36500d)"),
+        ("0d", "--since 0d: must be longer than 0"),
+        ("2026-12-24", "--since 2026-12-24: must be in the past"),
+    ],
+)
+def test_show_bad_since_is_one_line_exit_2(history: None, since: str, message: str) -> None:
+    result = opsctl("audit", "show", "--since", since)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == f"error: {message}\n"
 
 
 def test_show_table(history: None) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from opsctl.audit.log import read_events
+from opsctl.audit.query import read_events
 from opsctl.cli.app import app
 from opsctl.cli.application import Application
 from tests.support.context import base_config, write_config

@@ -1,4 +1,4 @@
-"""history.matching_events (the fast reader under `report`, `status`, `releases`) reads what read_events reads."""
+"""read_events with marks (the fast path under `report`, `status`, `releases`) reads what the plain path reads."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from opsctl.audit import query as history
-from opsctl.audit.log import AuditLog, read_events
-from opsctl.audit.query import RUN_MARK, load_runs, matching_events, summarize
+from opsctl.audit.log import AuditLog
+from opsctl.audit.query import RUN_MARK, load_runs, read, read_events, summarize
 from opsctl.kpis.figures import ROLLBACK_MARK
 from tests.kpis.logbook import Logbook
 
@@ -40,18 +39,22 @@ def damaged_log(book: Logbook) -> Path:
 @pytest.mark.parametrize("block", [64, 1000, 4 << 20])
 def test_same_events_as_read_events(book: Logbook, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
     path = damaged_log(book)
-    monkeypatch.setattr(history, "_BLOCK", block)  # small blocks: lines longer than a block, splits everywhere
-    expected = list(read_events(path, contains=RUN_MARK))
-    assert list(matching_events(path, (RUN_MARK,))) == expected
+    monkeypatch.setattr(read, "_BLOCK", block)  # small blocks: lines longer than a block, splits everywhere
+    expected = by_hand(path, (RUN_MARK,))
+    assert list(read_events(path, (RUN_MARK,))) == expected
     assert [e["run"] for e in expected] == ["d1", "d1", "d2", "d2", "d3"]
-    assert list(matching_events(path, (RUN_MARK, ROLLBACK_MARK))) == by_hand(path, (RUN_MARK, ROLLBACK_MARK))
+    assert list(read_events(path, (RUN_MARK, ROLLBACK_MARK))) == by_hand(path, (RUN_MARK, ROLLBACK_MARK))
+    everything = by_hand(path, ())
+    assert list(read_events(path)) == everything  # the plain path: every line, same decoding
+    assert list(AuditLog(path).events()) == everything  # the log's own streamed reader agrees
+    assert len(everything) > len(expected)
 
 
 def by_hand(path: Path, marks: tuple[bytes, ...]) -> list[dict[str, object]]:
-    """The specification: complete lines holding a mark that parse as a JSON object, in file order."""
+    """The specification: complete lines holding a mark (any line: no marks) that parse as a JSON object, in order."""
     found = []
-    for line in path.read_bytes().splitlines(keepends=True):
-        if line.endswith(b"\n") and any(mark in line for mark in marks):
+    for line in path.read_bytes().split(b"\n")[:-1]:
+        if not marks or any(mark in line for mark in marks):
             try:
                 event = json.loads(line)
             except ValueError:
@@ -63,11 +66,13 @@ def by_hand(path: Path, marks: tuple[bytes, ...]) -> list[dict[str, object]]:
 
 def test_load_runs_unchanged(book: Logbook) -> None:
     path = damaged_log(book)
-    assert [r.as_dict() for r in load_runs(path)] == [r.as_dict() for r in summarize(read_events(path))]
+    assert [r.as_dict() for r in load_runs(path)] == [r.as_dict() for r in summarize(AuditLog(path).events())]
     assert [r.dry_run for r in load_runs(path)] == [False, False, False]
 
 
 def test_missing_and_empty_logs(tmp_path: Path) -> None:
-    assert list(matching_events(tmp_path / "none.jsonl", (RUN_MARK,))) == []
+    assert list(read_events(tmp_path / "none.jsonl", (RUN_MARK,))) == []
+    assert list(read_events(tmp_path / "none.jsonl")) == []
     (tmp_path / "empty.jsonl").write_bytes(b"")
-    assert list(matching_events(tmp_path / "empty.jsonl", (RUN_MARK,))) == []
+    assert list(read_events(tmp_path / "empty.jsonl", (RUN_MARK,))) == []
+    assert list(read_events(tmp_path / "empty.jsonl")) == []

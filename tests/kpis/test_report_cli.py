@@ -93,6 +93,8 @@ def test_one_environment(tmp_path: Path, month: Logbook) -> None:
         (["--since", "soon"], "error: --since soon: must be a duration like 30d, 12h or 90m"),
         (["--since", "30"], "error: --since 30: must be a duration like 30d, 12h or 90m"),
         (["--since", "0d"], "error: --since 0d: must be longer than 0"),
+        (["--since", "999999999d"], "error: --since 999999999d: must be at most 100 years (36500d)"),
+        (["--since", "2027-01-01"], "error: --since 2027-01-01: must be in the past"),
         (["--env", "qa"], "error: unknown environment 'qa' (defined in "),
     ],
 )
@@ -103,6 +105,14 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, args: list[str], messa
     lines = done.stderr.splitlines()
     assert len(lines) == 1
     assert lines[0].startswith(message)
+
+
+def test_since_a_date_is_the_same_window_as_the_duration(tmp_path: Path, month: Logbook) -> None:
+    by_date = json.loads(opsctl(tmp_path, "--json", "report", "--since", "2026-11-20T12:00Z").stdout)
+    by_duration = json.loads(opsctl(tmp_path, "--json", "report", "--since", "7d").stdout)
+    assert by_date == by_duration
+    assert by_date["window"]["start"] == "2026-11-20T12:00:00.000Z"
+    assert by_date["window"]["since_s"] == 7 * 86400
 
 
 def test_no_runs_yet(tmp_path: Path) -> None:

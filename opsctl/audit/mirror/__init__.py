@@ -17,21 +17,49 @@ Nothing here imports boto3 at module level (STYLE 8).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
-if TYPE_CHECKING:
-    from opsctl.workspace import Workspace
+from opsctl.audit.log import AuditLog
+from opsctl.config import S3Audit
+from opsctl.errors import BadInput
 
 
-def attach(ws: Workspace) -> None:
-    """Mirror every run of ``ws`` when it ends (the workspace calls this when ``audit.s3`` is set)."""
-    s3 = ws.config.audit.s3
-    if s3 is None:
+@dataclass(frozen=True)
+class MirrorSite:
+    """What the mirror works with: ``audit.s3`` (None: no mirror), the state folder, the log, who and when.
+
+    The workspace makes one (``Workspace.mirror_site()``); the mirror never sees the workspace itself.
+    """
+
+    s3: S3Audit | None
+    state_dir: Path
+    audit: AuditLog
+    actor: str
+    clock: Callable[[], datetime]
+
+    @property
+    def folder(self) -> Path:
+        """``<state>/mirror``: the queue, the state file and the read cache."""
+        return self.state_dir / "mirror"
+
+    def require_s3(self) -> S3Audit:
+        """``audit.s3``, or BadInput when the project has no central audit trail."""
+        if self.s3 is None:
+            raise BadInput("audit.s3 is not configured in opsctl.yaml: there is no central audit trail")
+        return self.s3
+
+
+def attach(site: MirrorSite, run_finished_hooks: list[Callable[[str], None]]) -> None:
+    """Mirror every run when it ends: add the upload to the hooks the workspace calls (if ``audit.s3`` is set)."""
+    if site.s3 is None:
         return
 
     def mirror_run(run_id: str) -> None:
         from opsctl.audit.mirror.uploader import Mirror
 
-        Mirror.for_workspace(ws).run_finished(run_id)
+        Mirror(site).run_finished(run_id)
 
-    ws.run_finished_hooks.append(mirror_run)
+    run_finished_hooks.append(mirror_run)

@@ -8,12 +8,13 @@ can be checked without trusting whoever uploaded it.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from opsctl.audit.log import GENESIS, _line_ok, _seq_of, _split_line  # the line format has one owner: audit.py
+from opsctl.audit.log import GENESIS, chain_line, decode_line  # the line format has one owner: log.py
 
 RUNS = "runs/"
 CHECKPOINTS = "checkpoints/"
@@ -60,25 +61,6 @@ def parse_checkpoint_key(prefix: str, key: str) -> tuple[str, int] | None:
         return None
 
 
-@dataclass(frozen=True)
-class ChainLine:
-    """One event line's chain fields; ``intact`` says its content still matches its hash."""
-
-    seq: int
-    prev: str
-    hash: str
-    intact: bool
-
-
-def chain_line(line: bytes) -> ChainLine | None:
-    """The chain fields of one line (without newline), or None when it is not an event line."""
-    parts = _split_line(line)
-    seq = _seq_of(line)
-    if parts is None or seq is None:
-        return None
-    return ChainLine(seq, parts[0], parts[1], _line_ok(line, parts[1]))
-
-
 def log_id(first_hash: str) -> str:
     return first_hash[:LOG_ID_LEN]
 
@@ -96,10 +78,8 @@ class Snapshot:
 
 def snapshot(path: Path, runs: frozenset[str] = frozenset(), *, hashes: bool = False) -> Snapshot:
     """Read ``path`` once under a shared lock (writers hold it exclusively, so no half line is seen)."""
-    import json
-
     snap = Snapshot(lines={run: [] for run in runs})
-    needles = {run: f'"run":{json.dumps(run)}'.encode() for run in runs}
+    needles = {run: f'"run":{json.dumps(run, ensure_ascii=False)}'.encode() for run in runs}
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
@@ -124,10 +104,6 @@ def snapshot(path: Path, runs: frozenset[str] = frozenset(), *, hashes: bool = F
 
 
 def _run_of(raw: bytes) -> str | None:
-    import json
-
-    try:
-        value = json.loads(raw).get("run")
-    except (ValueError, AttributeError):
-        return None
+    event = decode_line(raw)
+    value = event.get("run") if event is not None else None
     return str(value) if value is not None else None

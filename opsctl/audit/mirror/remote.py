@@ -11,28 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from opsctl.audit.mirror.layout import (
-    CHECKPOINTS,
-    RUNS,
-    chain_line,
-    log_id,
-    normal_prefix,
-    parse_checkpoint_key,
-    parse_run_key,
-)
+from opsctl.audit.mirror import MirrorSite
+from opsctl.audit.mirror.layout import CHECKPOINTS, RUNS, normal_prefix, parse_checkpoint_key, parse_run_key
 from opsctl.audit.mirror.s3 import Bucket
 from opsctl.config import S3Audit
-
-if TYPE_CHECKING:
-    from opsctl.workspace import Workspace
 
 WORKERS = 10  # botocore keeps 10 connections per client: more threads would only wait for one
 
@@ -46,6 +34,8 @@ class RemoteObject:
 
 
 class RemoteStore:
+    """The bucket's run objects and checkpoints, read through the local cache (``opsctl.audit.query`` merges them)."""
+
     def __init__(
         self, config: S3Audit, cache_dir: Path | None, *, bucket: Bucket | None = None, workers: int = WORKERS
     ) -> None:
@@ -56,11 +46,9 @@ class RemoteStore:
         self.workers = workers
 
     @classmethod
-    def for_workspace(cls, ws: Workspace) -> RemoteStore:
-        from opsctl.audit.mirror.uploader import Mirror, mirror_folder
-
-        config = Mirror.for_workspace(ws).config  # raises BadInput when audit.s3 is not configured
-        return cls(config, mirror_folder(ws.state_dir) / "cache")
+    def for_site(cls, site: MirrorSite) -> RemoteStore:
+        """The store of ``site``'s ``audit.s3`` (BadInput without one), cached in ``<state>/mirror/cache``."""
+        return cls(site.require_s3(), site.folder / "cache")
 
     def run_objects(self, since_run: str | None = None) -> list[RemoteObject]:
         """Every run object (of every log), oldest run first; ``since_run`` skips runs named before it."""
@@ -155,51 +143,3 @@ def _store(path: Path, body: bytes) -> None:
         temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         temp.write_bytes(body)
         temp.replace(path)
-
-
-def run_id_floor(epoch: float) -> str:
-    """A run-id-shaped bound for listing runs from a day before ``epoch`` on (a run may last that long)."""
-    from datetime import UTC, datetime
-
-    # Run ids are ``r<UTC start>-<random>`` (Workspace.new_run_id), so key order is time order.
-    return datetime.fromtimestamp(epoch - 86400, UTC).strftime("r%Y%m%d-%H%M%S")
-
-
-def merged_events(
-    ws: Workspace, *, marks: tuple[bytes, ...] = (), since_run: str | None = None
-) -> list[dict[str, Any]]:
-    """Everyone's events from S3, plus this log's events not mirrored yet; ordered by time.
-
-    ``marks``: only lines containing one of these bytes (a cheap pre-filter, as in ``history``).
-    """
-    seen: set[tuple[str, int]] = set()
-    rows: list[tuple[str, str, int, dict[str, Any]]] = []
-    for obj in RemoteStore.for_workspace(ws).run_objects(since_run):
-        for raw in obj.body.splitlines():
-            if not marks or any(mark in raw for mark in marks):
-                _add(rows, seen, obj.log, raw)
-    local: str | None = None
-    with contextlib.suppress(FileNotFoundError), ws.audit.path.open("rb") as handle:
-        for raw in handle:
-            if not raw.endswith(b"\n"):
-                continue
-            if local is None:
-                first = chain_line(raw[:-1])
-                local = log_id(first.hash) if first else None
-            if local is not None and (not marks or any(mark in raw for mark in marks)):
-                _add(rows, seen, local, raw[:-1])
-    rows.sort(key=lambda row: (row[0], row[1], row[2]))
-    return [row[3] for row in rows]
-
-
-def _add(rows: list[tuple[str, str, int, dict[str, Any]]], seen: set[tuple[str, int]], log: str, raw: bytes) -> None:
-    try:
-        event = json.loads(raw)
-    except ValueError:
-        return
-    if not isinstance(event, dict) or not isinstance(event.get("seq"), int):
-        return
-    place = (log, int(event["seq"]))
-    if place not in seen:
-        seen.add(place)
-        rows.append((str(event.get("ts", "")), log, place[1], event))

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from opsctl.aws.client import aws_client
+from opsctl.aws.errors import aws_problem
 from opsctl.config import S3Audit
 from opsctl.errors import BadInput
-from opsctl.identity.caller import aws_problem
 
 # Short timeouts: a run's end must not hang on a dead endpoint (the queue keeps the work).
 CONNECT_TIMEOUT = 2.0
@@ -59,7 +59,7 @@ class Bucket:
 
     def problem(self, exc: BaseException, what: str) -> Exception:
         """One clear line for a failed call (the CLI prints it; the uploader records it)."""
-        from opsctl.platforms.ecs_aws import error_code
+        from opsctl.aws.errors import error_code
 
         if error_code(exc) == "NoSuchBucket":
             return BadInput(f"{what}: bucket {self.name} does not exist (see audit.s3.bucket in opsctl.yaml)")

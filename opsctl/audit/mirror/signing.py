@@ -107,7 +107,7 @@ class KmsSigner(Signer):
     def __init__(self, client: Any, key_id: str) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from opsctl.identity.caller import aws_problem
+        from opsctl.aws.errors import aws_problem
 
         self._client = client
         try:

@@ -15,24 +15,19 @@ import fcntl
 import json
 import os
 import socket
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, unquote
 
-from opsctl.audit.log import GENESIS, AuditLog, format_ts
+from opsctl.audit.log import GENESIS, format_ts
+from opsctl.audit.mirror import MirrorSite
 from opsctl.audit.mirror.checkpoint import Checkpoint, object_hash, signed_message
 from opsctl.audit.mirror.layout import CHECKPOINTS, Snapshot, checkpoint_key, normal_prefix, run_key, snapshot
 from opsctl.audit.mirror.s3 import Bucket
-from opsctl.config import S3Audit
-from opsctl.engine.context import utcnow
 from opsctl.errors import OpsctlError
 from opsctl.files.statedir import ensure_state_dir
-
-if TYPE_CHECKING:
-    from opsctl.workspace import Workspace
 
 STEP = "audit.mirror"
 
@@ -57,38 +52,19 @@ class FlushResult:
     error: str | None = None
 
 
-def mirror_folder(state_dir: Path) -> Path:
-    return state_dir / "mirror"
-
-
 class Mirror:
+    """This host's side of the mirror: the queue, the uploads and the checkpoints of ``site``'s log."""
+
     def __init__(
-        self,
-        config: S3Audit,
-        audit: AuditLog,
-        state_dir: Path,
-        actor: str,
-        *,
-        bucket: Bucket | None = None,
-        environ: Mapping[str, str] | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        self, site: MirrorSite, *, bucket: Bucket | None = None, environ: Mapping[str, str] | None = None
     ) -> None:
-        self.config = config
-        self.audit = audit
-        self.folder = mirror_folder(state_dir)
-        self.actor = actor
-        self.bucket = bucket or Bucket(config)
+        self.config = site.require_s3()  # BadInput when the project has no audit.s3
+        self.audit = site.audit
+        self.folder = site.folder
+        self.actor = site.actor
+        self.clock = site.clock
+        self.bucket = bucket or Bucket(self.config)
         self.environ = environ
-        self.clock = clock
-
-    @classmethod
-    def for_workspace(cls, ws: Workspace) -> Mirror:
-        s3 = ws.config.audit.s3
-        if s3 is None:
-            from opsctl.errors import BadInput
-
-            raise BadInput("audit.s3 is not configured in opsctl.yaml: there is no central audit trail")
-        return cls(s3, ws.audit, ws.state_dir, ws.actor, clock=ws.clock)
 
     @property
     def queue(self) -> Path:
@@ -243,8 +219,8 @@ class Mirror:
         temp.replace(self.folder / "state.json")
 
 
-def mirror_backlog(ws: Workspace) -> Backlog | None:
+def mirror_backlog(site: MirrorSite) -> Backlog | None:
     """The mirror's backlog, or None when no mirror is configured."""
-    if ws.config.audit.s3 is None:
+    if site.s3 is None:
         return None
-    return Mirror.for_workspace(ws).backlog()
+    return Mirror(site).backlog()

@@ -20,15 +20,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from opsctl.audit.log import GENESIS
+from opsctl.audit.log import GENESIS, chain_line
 from opsctl.audit.mirror.checkpoint import Checkpoint, object_hash, signed_message
-from opsctl.audit.mirror.layout import chain_line, snapshot
+from opsctl.audit.mirror.layout import snapshot
 from opsctl.audit.mirror.remote import RemoteObject, RemoteStore
 
 if TYPE_CHECKING:
+    from opsctl.audit.mirror import MirrorSite
     from opsctl.audit.mirror.signing import Verifier
     from opsctl.audit.mirror.uploader import Mirror
-    from opsctl.workspace import Workspace
 
 MAX_PROBLEMS = 20
 
@@ -93,20 +93,21 @@ class RemoteVerifyResult:
 Central = dict[str, dict[int, tuple[str, str, str]]]
 
 
-def verify_remote(ws: Workspace) -> RemoteVerifyResult:
+def verify_remote(site: MirrorSite) -> RemoteVerifyResult:
+    """Check the central copy of ``site``'s mirror, and this host's log against it (BadInput without audit.s3)."""
     from opsctl.audit.mirror.signing import make_verifier
     from opsctl.audit.mirror.uploader import Mirror
 
     started = time.monotonic()
-    mirror = Mirror.for_workspace(ws)
+    mirror = Mirror(site)
     verifier = make_verifier(mirror.config)
-    store = RemoteStore.for_workspace(ws)
+    store = RemoteStore.for_site(site)
     result = RemoteVerifyResult(signatures_checked=verifier is not None)
     objects, checkpoints = store.everything()
     central = _check_objects(objects, result)
     pins = _check_checkpoints(checkpoints, central, verifier, result)
     result.logs = len(set(central) | set(pins))
-    _check_local(ws, mirror, central, pins, result)
+    _check_local(mirror, central, pins, result)
     result.seconds = time.monotonic() - started
     return result
 
@@ -178,9 +179,9 @@ def _check_checkpoints(
 
 
 def _check_local(
-    ws: Workspace, mirror: Mirror, central: Central, pins: dict[str, list[Checkpoint]], result: RemoteVerifyResult
+    mirror: Mirror, central: Central, pins: dict[str, list[Checkpoint]], result: RemoteVerifyResult
 ) -> None:
-    snap = snapshot(ws.audit.path, hashes=True)
+    snap = snapshot(mirror.audit.path, hashes=True)
     state = mirror.read_state()
     if snap.log is None:
         return

@@ -182,17 +182,18 @@ def test_remote_history_merges_everyones_runs_and_this_hosts_unmirrored_ones(tea
     write_config(tmp_path / "alice", team.config())  # reading works again, a2 is still only local
 
     code, out, _ = _cli(tmp_path / "alice", "--json", "runs")
-    assert [r["run"] for r in json.loads(out)] == [a1.run, a2.run]
+    assert [r["run"] for r in json.loads(out)] == [a2.run, a1.run]  # newest first
     code, out, _ = _cli(tmp_path / "alice", "--json", "runs", "--remote")
     assert code == 0
     merged = json.loads(out)
     assert [(r["run"], r["actor"]) for r in merged] == [
-        (a1.run, "alice@example.com"),
-        (b1.run, "bob@example.com"),
         (a2.run, "alice@example.com"),
+        (b1.run, "bob@example.com"),
+        (a1.run, "alice@example.com"),
     ]
     code, out, _ = _cli(tmp_path / "alice", "--json", "audit", "show", "--remote", "--run", b1.run)
-    events = [json.loads(line) for line in out.splitlines()]
+    *events, summary = [json.loads(line) for line in out.splitlines()]
+    assert summary == {"event": "audit.show.finished", "ok": True, "exit_code": 0, "events": len(events)}
     assert events
     assert {e["actor"] for e in events} == {"bob@example.com"}
     local_report = json.loads(_cli(tmp_path / "alice", "--json", "report", "--since", "1d")[1])["total"]
@@ -231,7 +232,7 @@ def test_remote_reading_needs_audit_s3(tmp_path: Path) -> None:
 def test_the_mirror_hook_never_raises(team: Team, tmp_path: Path) -> None:
     ws = engineer(tmp_path / "alice", team.config(s3_endpoint=DEAD_ENDPOINT), "alice@example.com")
     ws.journal("r-manual", "checklist:x", None).event("run", "passed")
-    result = Mirror.for_workspace(ws).run_finished("r-manual")
+    result = Mirror(ws.mirror_site()).run_finished("r-manual")
     assert (result.behind, result.uploaded) == (1, ())
     assert result.error is not None
     assert result.error.startswith("uploading to s3://hvb-audit: S3 is unreachable")

@@ -1,0 +1,60 @@
+"""Every read of the audit log (the log is also the run journal), in one place.
+
+- :mod:`~opsctl.audit.query.read`: the one reader (``read_events``, ``run_events``);
+- :mod:`~opsctl.audit.query.select`: ``EventFilter`` and ``find_events`` (``audit show``);
+- :mod:`~opsctl.audit.query.since`: ``parse_since`` (``--since`` of ``audit show``, ``report``, ``runs``);
+- :mod:`~opsctl.audit.query.runs`: ``RunSummary`` and ``load_runs`` (``runs``, ``status``, ``report``, resume);
+- :mod:`~opsctl.audit.query.releases`: ``release_history`` and ``last_verified`` (``releases``, rollback);
+- :mod:`~opsctl.audit.query.remote`: everyone's history, merged from the S3 mirror's store.
+
+Functions take a log's path or an :class:`~opsctl.audit.log.AuditLog`; none
+needs a workspace. Lists for people to read (``release_history``,
+``newest_first``) are newest first; lists for computing are oldest first.
+"""
+
+from __future__ import annotations
+
+from opsctl.audit.query.read import LogSource, collector_paused, field_mark, read_events, run_events
+from opsctl.audit.query.releases import ReleaseRecord, last_verified, release_history
+from opsctl.audit.query.remote import load_remote_runs, merged_events, run_id_floor
+from opsctl.audit.query.runs import (
+    DEPLOYING,
+    RUN_MARK,
+    RUN_STATUSES,
+    TERMINAL,
+    Requested,
+    RunSummary,
+    load_runs,
+    newest_first,
+    release_image,
+    summarize,
+)
+from opsctl.audit.query.select import EventFilter, find_events
+from opsctl.audit.query.since import parse_since
+
+__all__ = [
+    "DEPLOYING",
+    "RUN_MARK",
+    "RUN_STATUSES",
+    "TERMINAL",
+    "EventFilter",
+    "LogSource",
+    "ReleaseRecord",
+    "Requested",
+    "RunSummary",
+    "collector_paused",
+    "field_mark",
+    "find_events",
+    "last_verified",
+    "load_remote_runs",
+    "load_runs",
+    "merged_events",
+    "newest_first",
+    "parse_since",
+    "read_events",
+    "release_history",
+    "release_image",
+    "run_events",
+    "run_id_floor",
+    "summarize",
+]
