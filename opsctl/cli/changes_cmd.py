@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from opsctl.cli.common import app_of, print_json
+from opsctl.cli.common import app_of
 
 
 def changes(
@@ -22,36 +22,22 @@ def changes(
       opsctl changes production
       opsctl changes production --image hvb:1.9.0
     """
-    from opsctl.actions.platform import release_dict
-    from opsctl.git.changes import commits_between
-    from opsctl.values.imageref import validate_image
+    from opsctl.status.changes import pending_changes
 
     application = app_of(ctx)
-    ws = application.workspace()
-    ws.config.environment(env)
-    target = validate_image(image) if image else "HEAD"
-    run_ctx = ws.context(ws.journal("changes", "changes", env), env)
-    current = run_ctx.platform().current_release()
-    commits = commits_between(ws.config.project_dir, current.image, target, limit=limit)
+    found = pending_changes(application.workspace(), env, image, limit=limit)
     if application.json:
-        print_json(
-            {
-                "env": env,
-                "from": release_dict(current),
-                "to": target,
-                "commits": [
-                    {"sha": c.sha, "subject": c.subject, "author": c.author, "date": c.date.isoformat()}
-                    for c in commits
-                ],
-            }
-        )
+        application.output.json_document(found.as_dict())
         return
     from rich.markup import escape
 
-    console = application.console
-    console.print(f"[bold]{env}[/] runs {escape(current.image)}; {len(commits)} commit(s) up to {escape(target)}:")
-    for commit in commits:
-        console.print(
+    out = application.output
+    out.show(
+        f"[bold]{env}[/] runs {escape(found.current.image)}; {len(found.commits)} commit(s) up to "
+        f"{escape(found.target)}:"
+    )
+    for commit in found.commits:
+        out.show(
             f"  [yellow]{commit.short}[/] {escape(commit.subject)} [dim]({escape(commit.author)}, "
             f"{commit.date:%Y-%m-%d})[/]"
         )

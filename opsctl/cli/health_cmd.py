@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from opsctl.cli.common import app_of, print_json
+from opsctl.cli.common import app_of
 
 STYLES = {"passed": "green", "failed": "bold red", "warned": "yellow", "skipped": "dim"}
 
@@ -26,7 +26,7 @@ def health(ctx: typer.Context, env: str = typer.Argument(..., help="Environment,
     results = probe_named_environment(application.workspace(), env)
     ok = all(r.ok for r in results)
     if application.json:
-        print_json({"env": env, "ok": ok, "probes": [r.as_dict() for r in results]})
+        application.output.json_document({"env": env, "ok": ok, "probes": [r.as_dict() for r in results]})
     else:
         from rich.markup import escape
         from rich.table import Table
@@ -38,10 +38,10 @@ def health(ctx: typer.Context, env: str = typer.Argument(..., help="Environment,
             table.add_row(
                 r.probe, escape(r.value), escape(r.target), f"[{STYLES.get(r.verdict.value, '')}]{r.verdict.value}[/]"
             )
-        application.console.print(table)
+        application.output.show(table)
         for r in results:
             if not r.ok or r.verdict.value == "warned":
-                application.console.print(f"  [{STYLES[r.verdict.value]}]{r.probe}[/]: {escape(r.summary)}")
+                application.output.show(f"  [{STYLES[r.verdict.value]}]{r.probe}[/]: {escape(r.summary)}")
     raise typer.Exit(0 if ok else 1)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from opsctl.cli.common import app_of, print_json
+from opsctl.cli.common import app_of
 
 app = typer.Typer(help="See or break an environment's deploy lock.", no_args_is_help=True)
 
@@ -17,18 +17,18 @@ def status(ctx: typer.Context, env: str = typer.Argument(..., help="Environment,
     Example:
       opsctl lock status production
     """
-    from opsctl.locks import make_lock_backend
+    from opsctl.locks.admin import lock_holder
 
     application = app_of(ctx)
-    ws = application.workspace()
-    ws.config.environment(env)
-    holder = make_lock_backend(ws.config).status(env)
+    holder = lock_holder(application.workspace().config, env)
     if application.json:
-        print_json({"env": env, "locked": holder is not None, "holder": holder.as_dict() if holder else None})
+        application.output.json_document(
+            {"env": env, "locked": holder is not None, "holder": holder.as_dict() if holder else None}
+        )
     elif holder is None:
-        application.console.print(f"{env} is not locked")
+        application.output.show(f"{env} is not locked")
     else:
-        application.console.print(f"{env} is locked by {holder.describe()} (lock id {holder.lock_id})")
+        application.output.show(f"{env} is locked by {holder.describe()} (lock id {holder.lock_id})")
 
 
 @app.command("release")
@@ -44,33 +44,16 @@ def release(
     Example:
       opsctl lock release production --force --id r20261127-101500-1a2b3c
     """
-    from opsctl.errors import BadInput
-    from opsctl.locks import make_lock_backend
+    from opsctl.locks.admin import break_lock
 
     application = app_of(ctx)
     ws = application.workspace()
-    ws.config.environment(env)
-    if not force:
-        raise BadInput(f"breaking {env}'s lock needs --force (see `opsctl lock status {env}` first)")
-    if lock_id is None and ws.config.locks.backend == "dynamodb":
-        # A shared lock may have changed hands since you looked: name the one you mean to break.
-        raise BadInput(
-            f"breaking {env}'s shared lock needs --id LOCK_ID, exactly as `opsctl lock status {env}` shows it"
-        )
-    backend = make_lock_backend(ws.config)
-    holder = backend.status(env)
-    if holder is None:
-        application.console.print(f"{env} is not locked; nothing to release")
-        return
-    if lock_id is not None and lock_id != holder.lock_id:
-        raise BadInput(f"--id {lock_id} does not match the lock held ({holder.lock_id}); nothing was released")
-    removed = backend.force_release(env, lock_id or holder.lock_id)
     journal = ws.journal(ws.new_run_id(), "lock.release", env)
-    journal.event(
-        "lock.release", "passed", summary=f"lock broken by {ws.actor}", holder=removed.as_dict() if removed else None
-    )
-    ws.run_finished(journal.run)
-    application.console.print(f"released {env}'s lock (was {holder.describe()}); recorded in the audit log")
+    result = break_lock(ws.config, journal, env, lock_id, force=force, finished=ws.run_finished)
+    if result.holder is None:
+        application.output.show(f"{env} is not locked; nothing to release")
+    else:
+        application.output.show(f"released {env}'s lock (was {result.holder.describe()}); recorded in the audit log")
 
 
 @app.command("init")
@@ -96,10 +79,10 @@ def init(
             "in opsctl.yaml first"
         )
     if print_only:
-        typer.echo(table_snippet(config.locks), nl=False)
+        application.output.text(table_snippet(config.locks), end="")
         return
     message = create_table(config.locks)
     if application.json:
-        print_json({"table": config.locks.table, "message": message})
+        application.output.json_document({"table": config.locks.table, "message": message})
     else:
-        typer.echo(message)
+        application.output.text(message)

@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from opsctl.cli.common import app_of, print_json
+from opsctl.cli.common import app_of
 
 
 def status(ctx: typer.Context, env: str = typer.Argument(..., help="Environment, e.g. staging.")) -> None:
@@ -21,27 +21,25 @@ def status(ctx: typer.Context, env: str = typer.Argument(..., help="Environment,
     application = app_of(ctx)
     report = environment_status(application.workspace(), env)
     if application.json:
-        print_json(report)
+        application.output.json_document(report.as_dict())
         return
     from rich.markup import escape
 
-    console = application.console
-    current = report["current"]
-    console.print(f"[bold]{env}[/] · {escape(report['platform'])}")
+    out = application.output
+    current = report.current
+    out.show(f"[bold]{env}[/] · {escape(report.platform)}")
     if current:
-        console.print(f"  running  {escape(current['id'])} ({escape(current['image'])})")
+        out.show(f"  running  {escape(current.id)} ({escape(current.image)})")
     else:
-        console.print(f"  running  [red]unknown[/]: {escape(report.get('platform_error') or '')}")
-    verified = report["last_verified"]
-    console.print(f"  verified {escape(verified['id'] + ' (' + verified['image'] + ')') if verified else '-'}")
-    lock = report["lock"]
-    console.print(f"  lock     {escape(lock['describe']) if lock else 'free'}")
-    mirror = report.get("audit_mirror")
-    if mirror is not None:
-        console.print(f"  {escape(_mirror_line(mirror))}")
-    for warning in report["warnings"]:
-        console.print(f"  [yellow]! {escape(warning)}[/]")
-    _runs_table(application, report["runs"])
+        out.show(f"  running  [red]unknown[/]: {escape(report.platform_error or '')}")
+    verified = report.last_verified
+    out.show(f"  verified {escape(verified.id + ' (' + verified.image + ')') if verified else '-'}")
+    out.show(f"  lock     {escape(report.lock.describe()) if report.lock else 'free'}")
+    if report.audit_mirror is not None:
+        out.show(f"  {escape(_mirror_line(report.audit_mirror.as_dict()))}")
+    for warning in report.warnings:
+        out.show(f"  [yellow]! {escape(warning)}[/]")
+    _runs_table(application, [r.as_dict() for r in report.runs])
 
 
 def _mirror_line(mirror: dict[str, Any]) -> str:
@@ -56,9 +54,12 @@ REMOTE_HELP = "Read everyone's history from the S3 audit mirror (audit.s3)."
 
 
 def _load(ws: Any, env: str | None, remote: bool) -> list[Any]:
+    from opsctl.audit.mirror.remote import RemoteStore
     from opsctl.audit.query import load_remote_runs, load_runs
 
-    return load_remote_runs(ws, env) if remote else load_runs(ws.audit.path, env)
+    if remote:
+        return load_remote_runs(RemoteStore.for_site(ws.mirror_site()), ws.audit, env)
+    return load_runs(ws.audit, env)
 
 
 def releases(
@@ -80,19 +81,21 @@ def releases(
     ws.config.environment(env)
     records = release_history(_load(ws, env, remote), env)
     if application.json:
-        print_json([r.__dict__ for r in records])
+        application.output.json_document([{**r.__dict__, "verdict": _status_word(r.verdict)} for r in records])
         return
     from rich.table import Table
 
     table = Table(title=f"releases in {env} (newest first)", title_justify="left")
     for column in ("when", "release", "image", "verdict", "run", "actor"):
         table.add_column(column)
-    styles = {"verified": "green", "failed": "red", "rolled back": "yellow"}
+    styles = {"verified": "green", "failed": "red", "rolled_back": "yellow"}
     for r in records:
         table.add_row(
-            *_plain(r.when[:19].replace("T", " "), r.id, r.image), _styled(r.verdict, styles), *_plain(r.run, r.actor)
+            *_plain(r.when[:19].replace("T", " "), r.id, r.image),
+            _styled(_status_word(r.verdict), styles),
+            *_plain(r.run, r.actor),
         )
-    application.console.print(table if records else f"no releases recorded for {env} yet")
+    application.output.show(table if records else f"no releases recorded for {env} yet")
 
 
 def runs(
@@ -112,9 +115,9 @@ def runs(
     ws = application.workspace()
     if env is not None:
         ws.config.environment(env)
-    found = [r.as_dict() for r in _load(ws, env, remote)][-limit:]
+    found = [r.as_dict() for r in _load(ws, env, remote)][-limit:][::-1]  # newest first, as releases
     if application.json:
-        print_json(found)
+        application.output.json_document(found)
         return
     _runs_table(application, found)
 
@@ -123,7 +126,7 @@ def _runs_table(application: Any, rows: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     if not rows:
-        application.console.print("no runs recorded yet")
+        application.output.show("no runs recorded yet")
         return
     table = Table()
     for column in ("started", "run", "runbook", "env", "actor", "image", "status"):
@@ -148,7 +151,7 @@ def _runs_table(application: Any, rows: list[dict[str, Any]]) -> None:
             ),
             _styled(str(r["status"]), styles),
         )
-    application.console.print(table)
+    application.output.show(table)
 
 
 def register(app: typer.Typer) -> None:
@@ -167,3 +170,8 @@ def _styled(text: str, styles: dict[str, str]) -> str:
     """``text`` in its style, if it has one (an empty ``[]...[/]`` is a Rich markup error)."""
     style = styles.get(text)
     return f"[{style}]{text}[/]" if style else text
+
+
+def _status_word(verdict: str) -> str:
+    """A release verdict in the words of `opsctl runs` (``rolled back`` -> ``rolled_back``)."""
+    return verdict.replace(" ", "_")

@@ -40,6 +40,10 @@ class ActionSpec:
         return [f.alias or n for n, f in self.params.model_fields.items()]
 
 
+# Packages whose every module registers a family of actions, imported by name on first lookup
+# (like entry points): the engine sits below opsctl.actions and must not import it.
+FAMILY_PACKAGES: tuple[str, ...] = ("opsctl.actions",)
+
 _REGISTRY: dict[str, ActionSpec] = {}
 _extra_modules: list[str] = []
 _loaded = False
@@ -58,23 +62,43 @@ def action(
     return register
 
 
-def extend(*modules: str) -> None:
-    """Add modules outside ``opsctl.actions`` that register actions (plugins, tests)."""
-    _extra_modules.extend(m for m in modules if m not in _extra_modules)
+def extend(*names: str) -> None:
+    """Add modules or packages (every module of a package) that register actions: plugins, tests.
+
+    They load with the built-in families; once the registry is in use, at once.
+    """
+    _extra_modules.extend(n for n in names if n not in _extra_modules)
+    if _loaded:
+        for name in names:
+            _import(name)
+
+
+def family_modules(package_name: str) -> list[str]:
+    """The modules of the package ``package_name``, sorted (listed, not imported)."""
+    package = importlib.import_module(package_name)
+    path = getattr(package, "__path__", None)
+    if path is None:
+        raise BadInput(f"action family package '{package_name}' is a module, not a package")
+    return sorted(f"{package_name}.{m.name}" for m in pkgutil.iter_modules(path))
+
+
+def _import(name: str) -> None:
+    """Import the module ``name``, or every module of it when it is a package."""
+    module = importlib.import_module(name)
+    if hasattr(module, "__path__"):
+        for member in family_modules(name):
+            importlib.import_module(member)
 
 
 def _load() -> None:
-    """Import every module of ``opsctl.actions`` (each registers its family) on first lookup.
+    """Import every module of :data:`FAMILY_PACKAGES` (each registers its family), then the extensions.
 
     Deferred so that `opsctl --help` never pays for them.
     """
     global _loaded
     if not _loaded:
-        import opsctl.actions as package
-
-        names = sorted(m.name for m in pkgutil.iter_modules(package.__path__) if m.name != "registry")
-        for module in (*(f"opsctl.actions.{n}" for n in names), *_extra_modules):
-            importlib.import_module(module)
+        for name in (*FAMILY_PACKAGES, *_extra_modules):
+            _import(name)
         _loaded = True
 
 

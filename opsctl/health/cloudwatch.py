@@ -69,7 +69,7 @@ def _series(
     """Sum datapoints of each metric name, following NextToken."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from opsctl.platforms.ecs_aws import credential_problem, error_message
+    from opsctl.aws.errors import credential_problem, error_message
 
     queries: list[Any] = [
         {

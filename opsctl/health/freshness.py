@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
-from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome
 from opsctl.health import cloudwatch, prometheus
 from opsctl.health.client import HealthClient, ProbeError, client_for, health_config
+from opsctl.health.context import ProbeContext
 from opsctl.health.params import FreshParams
 from opsctl.health.promtext import ExpositionError, parse_exposition
 from opsctl.health.sources import alb_metrics, prometheus_client
@@ -62,7 +62,7 @@ def _judge_age(age: float | None, max_age: float, where: str, why: str = "") -> 
     return Outcome.passed(f"newest data is {format_duration(max(age, 0))} old ({where})", **detail)
 
 
-def fresh(ctx: RunContext, params: FreshParams) -> Outcome:
+def fresh(ctx: ProbeContext, params: FreshParams) -> Outcome:
     health = health_config(ctx, params.base_url)
     prom_url = params.prometheus_url or health.prometheus_url
     source = params.source

@@ -12,10 +12,10 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from opsctl.engine.context import RunContext
 from opsctl.errors import BadInput
 from opsctl.health import cloudwatch, prometheus
 from opsctl.health.client import HealthClient, ProbeError, client_for, health_config
+from opsctl.health.context import ProbeContext
 from opsctl.health.params import BaselineParams, ErrorRateParams
 from opsctl.health.stats import sample
 from opsctl.values.durations import format_duration
@@ -31,7 +31,7 @@ class Reading:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def prometheus_client(ctx: RunContext, url: str | None, timeout: float, retries: int, what: str) -> HealthClient:
+def prometheus_client(ctx: ProbeContext, url: str | None, timeout: float, retries: int, what: str) -> HealthClient:
     """A client for the Prometheus HTTP API (never sent the bot's headers)."""
     if not url:
         raise BadInput(
@@ -41,7 +41,7 @@ def prometheus_client(ctx: RunContext, url: str | None, timeout: float, retries:
     return HealthClient(url, timeout=timeout, retries=retries, cancel=ctx.cancel)
 
 
-def alb_metrics(ctx: RunContext, raw: dict[str, str] | None, what: str) -> cloudwatch.AlbMetrics:
+def alb_metrics(ctx: ProbeContext, raw: dict[str, str] | None, what: str) -> cloudwatch.AlbMetrics:
     where = f"environments.{ctx.env_name}.health.cloudwatch"
     if raw is None:
         raise BadInput(f"{what} reads CloudWatch but {where} is not set in opsctl.yaml")
@@ -49,7 +49,7 @@ def alb_metrics(ctx: RunContext, raw: dict[str, str] | None, what: str) -> cloud
 
 
 def error_rate_reader(
-    ctx: RunContext, params: ErrorRateParams | BaselineParams, stack: ExitStack, what: str
+    ctx: ProbeContext, params: ErrorRateParams | BaselineParams, stack: ExitStack, what: str
 ) -> Callable[[], Reading]:
     """The reading function for ``params.source``; clients are closed by ``stack``."""
     health = health_config(ctx, params.base_url)

@@ -1,4 +1,4 @@
-"""Who is calling AWS, as AWS itself says (item 3 of the team-scale issue), and AWS errors in one line.
+"""Who is calling AWS, as AWS itself says (item 3 of the team-scale issue).
 
 ``OPSCTL_ACTOR`` or ``git user.email`` name a person, but anyone can set them.
 The STS caller identity ARN is asserted by AWS from the credentials used, so
@@ -14,28 +14,8 @@ from __future__ import annotations
 
 import threading
 
-from opsctl.errors import BadInput, OpsctlError
-
 ARN_CONNECT_TIMEOUT = 2.0
 ARN_READ_TIMEOUT = 3.0
-
-
-def aws_problem(exc: BaseException, what: str, service: str) -> OpsctlError:
-    """A one-line error for a failed AWS call (credentials, unreachable endpoint, refusal)."""
-    from botocore.exceptions import ClientError, EndpointConnectionError, NoRegionError
-
-    from opsctl.platforms.ecs_aws import credential_problem, error_code, error_message
-
-    problem = credential_problem(exc)
-    if problem is not None:
-        return problem
-    if isinstance(exc, NoRegionError):
-        return BadInput(f"{what}: no AWS region: set region in opsctl.yaml, or AWS_REGION / AWS_DEFAULT_REGION")
-    if isinstance(exc, EndpointConnectionError):
-        return BadInput(f"{what}: {service} is unreachable ({exc})")
-    if isinstance(exc, ClientError):
-        return BadInput(f"{what}: {service} refused: {error_code(exc)}: {error_message(exc)}")
-    return BadInput(f"{what}: {type(exc).__name__}: {exc}")
 
 
 def caller_arn(region: str | None, endpoint_url: str | None, profile: str | None) -> str | None:

@@ -61,6 +61,10 @@ class LockHandle(ABC):
 
 
 class LockBackend(ABC):
+    # A shared store (DynamoDB) is breakable only by exact lock id: the lock may change hands
+    # between `opsctl lock status` and `opsctl lock release`.
+    requires_lock_id: bool = False
+
     @abstractmethod
     def acquire(self, info: LockInfo) -> LockHandle:
         """Take ``info.env``'s lock or raise Locked naming the holder."""

@@ -30,9 +30,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from opsctl.aws.client import aws_client
+from opsctl.aws.errors import aws_problem, error_code
 from opsctl.config import Locks
 from opsctl.errors import BadInput
-from opsctl.identity.caller import aws_problem
 from opsctl.locks.base import LockBackend, LockHandle, LockInfo
 
 KEY = "lock_key"
@@ -52,12 +52,6 @@ def _s(value: object) -> dict[str, str]:
 
 def _n(value: float) -> dict[str, str]:
     return {"N": f"{value:.3f}"}
-
-
-def _code(exc: BaseException) -> str:
-    from opsctl.platforms.ecs_aws import error_code
-
-    return error_code(exc)
 
 
 class DynamoLockHandle(LockHandle):
@@ -96,6 +90,8 @@ class DynamoLockHandle(LockHandle):
 
 
 class DynamoLockBackend(LockBackend):
+    requires_lock_id = True
+
     def __init__(
         self,
         config: Locks,
@@ -129,9 +125,9 @@ class DynamoLockBackend(LockBackend):
         try:
             return call()
         except (BotoCoreError, ClientError) as exc:
-            if _code(exc) == _CONFLICT:
+            if error_code(exc) == _CONFLICT:
                 raise
-            if _code(exc) == "ResourceNotFoundException":
+            if error_code(exc) == "ResourceNotFoundException":
                 raise BadInput(
                     f"DynamoDB table {self.config.table} not found; create it with `opsctl lock init` "
                     "(or `opsctl lock init --print` for CloudFormation)"
@@ -156,7 +152,7 @@ class DynamoLockBackend(LockBackend):
             try:
                 self._put_if_free(self._item(info, token, now), now)
             except Exception as exc:
-                if _code(exc) != _CONFLICT:
+                if error_code(exc) != _CONFLICT:
                     raise
                 old = getattr(exc, "response", {}).get("Item") or self._get(info.env)
                 if old is None:
@@ -233,7 +229,7 @@ class DynamoLockBackend(LockBackend):
                 ),
             )
         except Exception as exc:
-            if _code(exc) == _CONFLICT:
+            if error_code(exc) == _CONFLICT:
                 return False
             raise
         return True
@@ -252,7 +248,7 @@ class DynamoLockBackend(LockBackend):
                 ),
             )
         except Exception as exc:
-            if _code(exc) != _CONFLICT:
+            if error_code(exc) != _CONFLICT:
                 raise
 
     def status(self, env: str) -> LockInfo | None:
@@ -281,7 +277,7 @@ class DynamoLockBackend(LockBackend):
                 ),
             )
         except Exception as exc:
-            if _code(exc) != _CONFLICT:
+            if error_code(exc) != _CONFLICT:
                 raise
             held = getattr(exc, "response", {}).get("Item")
             if held is None:
@@ -327,7 +323,7 @@ def create_table(config: Locks) -> str:
             )
             done = f"created DynamoDB table {config.table}"
         except ClientError as exc:
-            if _code(exc) != "ResourceInUseException":
+            if error_code(exc) != "ResourceInUseException":
                 raise
             done = f"DynamoDB table {config.table} already exists"
         client.get_waiter("table_exists").wait(TableName=config.table, WaiterConfig={"Delay": 2, "MaxAttempts": 60})

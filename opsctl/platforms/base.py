@@ -23,6 +23,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from opsctl.errors import BadInput
+from opsctl.values.imageref import ImageRef
+
 
 @dataclass(frozen=True)
 class Release:
@@ -39,15 +42,26 @@ class Release:
 
     @property
     def tag(self) -> str:
-        """The image tag (``hvb:1.8.0`` -> ``1.8.0``; a digest reference -> the digest)."""
-        return image_tag(self.image)
+        """The image's version (``hvb:1.8.0`` -> ``1.8.0``; a digest-only reference -> the digest)."""
+        ref = ImageRef.try_parse(self.image)
+        return ref.version if ref is not None else "unknown"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The release as JSON (``--json`` output, run state, audit events)."""
+        return {
+            "id": self.id,
+            "image": self.image,
+            "tag": self.tag,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+        }
 
 
-def image_tag(image: str) -> str:
-    if "@" in image:
-        return image.rsplit("@", 1)[1]
-    last = image.rsplit("/", 1)[-1]
-    return last.split(":", 1)[1] if ":" in last else "latest"
+def checked_image(image: str) -> ImageRef:
+    """``image`` parsed for a driver (a bare name means ``latest``); BadInput when it is no reference."""
+    ref = ImageRef.try_parse(image)
+    if ref is None:
+        raise BadInput(f"not an image reference: {image!r} (expected [registry/]name[:tag][@digest])")
+    return ref
 
 
 @dataclass(frozen=True)

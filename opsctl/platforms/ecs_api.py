@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from opsctl.aws.errors import credential_problem, error_code, error_message, http_status
 from opsctl.config import EcsPlatformConfig
 from opsctl.errors import BadInput, NeedsHuman
-from opsctl.platforms.ecs_aws import credential_problem, error_code, error_message, http_status
 from opsctl.platforms.ecs_taskdef import TaskDef, td_family, td_id, td_revision
 from opsctl.values.redact import Redactor
 

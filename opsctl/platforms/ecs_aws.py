@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from opsctl.aws.errors import credential_problem, error_code, error_message, http_status
 from opsctl.errors import BadInput, NeedsHuman
 
 if TYPE_CHECKING:
@@ -38,19 +39,7 @@ THROTTLING_CODES = frozenset(
     }
 )
 
-CREDENTIALS_HINT = "set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `aws sso login`"
-NO_CREDENTIALS = f"no AWS credentials found: {CREDENTIALS_HINT}"
 NO_REGION = "no AWS region: set platform.region in opsctl.yaml, or AWS_REGION / AWS_DEFAULT_REGION"
-_BAD_CREDENTIAL_CODES = frozenset(
-    {
-        "ExpiredTokenException",
-        "ExpiredToken",
-        "UnrecognizedClientException",
-        "InvalidClientTokenId",
-        "InvalidSignatureException",
-        "AuthFailure",
-    }
-)
 
 
 def make_clients(region: str | None, endpoint_url: str | None, profile: str | None) -> tuple[ECSClient, ECSClient]:
@@ -82,39 +71,6 @@ def make_clients(region: str | None, endpoint_url: str | None, profile: str | No
         return client(READ_RETRIES), client(0)
     except NoRegionError:
         raise BadInput(NO_REGION) from None
-
-
-def error_code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
-def error_message(exc: BaseException) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Message", "")) or str(exc)
-
-
-def http_status(exc: BaseException) -> int:
-    response = getattr(exc, "response", None) or {}
-    return int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-
-
-def credential_problem(exc: BaseException) -> BadInput | None:
-    """A BadInput for missing, expired or rejected credentials, else None."""
-    from botocore.exceptions import (
-        CredentialRetrievalError,
-        NoCredentialsError,
-        PartialCredentialsError,
-        TokenRetrievalError,
-    )
-
-    if isinstance(exc, NoCredentialsError):
-        return BadInput(NO_CREDENTIALS)
-    if isinstance(exc, PartialCredentialsError | CredentialRetrievalError | TokenRetrievalError):
-        return BadInput(f"AWS credentials could not be loaded ({exc}): {CREDENTIALS_HINT}")
-    if error_code(exc) in _BAD_CREDENTIAL_CODES:
-        return BadInput(f"AWS rejected the credentials ({error_code(exc)}): {CREDENTIALS_HINT}")
-    return None
 
 
 def is_ambiguous(exc: BaseException) -> bool:

@@ -2,41 +2,83 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from opsctl.errors import BadInput, OpsctlError
 
 if TYPE_CHECKING:
+    from opsctl.audit.mirror.uploader import Backlog
+    from opsctl.audit.query import ReleaseRecord, RunSummary
+    from opsctl.locks.base import LockInfo
+    from opsctl.platforms.base import Release
     from opsctl.workspace import Workspace
 
+RECENT_RUNS = 10
 
-def environment_status(ws: Workspace, env: str) -> dict[str, Any]:
-    from opsctl.actions.platform import release_dict
+
+@dataclass(frozen=True)
+class EnvironmentStatus:
+    """What runs in an environment, who holds its lock, and what happened there lately."""
+
+    env: str
+    platform: str  # the driver's description, or only its kind when the platform could not be read
+    current: Release | None  # None when the platform could not say (``platform_error`` says why)
+    platform_error: str | None
+    warnings: tuple[str, ...]
+    last_verified: ReleaseRecord | None
+    lock: LockInfo | None
+    runs: tuple[RunSummary, ...]  # the last few, oldest first
+    audit_mirror: Backlog | None  # None when no S3 mirror is configured
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``--json`` view (its keys and their order are what scripts read)."""
+        verified = self.last_verified
+        return {
+            "env": self.env,
+            "current": self.current.as_dict() if self.current else None,
+            "warnings": list(self.warnings),
+            "platform_error": self.platform_error,
+            "platform": self.platform,
+            "last_verified": {"id": verified.id, "image": verified.image, "run": verified.run} if verified else None,
+            "lock": {**self.lock.as_dict(), "describe": self.lock.describe()} if self.lock else None,
+            "runs": [r.as_dict() for r in self.runs],
+            "audit_mirror": self.audit_mirror.as_dict() if self.audit_mirror else None,
+        }
+
+
+def environment_status(ws: Workspace, env: str) -> EnvironmentStatus:
+    """Read the platform (through ``ws.platform``), the lock store and the audit log; change nothing."""
     from opsctl.audit.mirror.uploader import mirror_backlog
     from opsctl.audit.query import last_verified, load_runs
     from opsctl.locks import make_lock_backend
 
     ws.config.environment(env)
-    ctx = ws.context(ws.journal("status", "status", env), env)
-    report: dict[str, Any] = {"env": env, "current": None, "warnings": [], "platform_error": None}
+    current: Release | None = None
+    error: str | None = None
+    warnings: list[str] = []
     try:
-        platform = ctx.platform()
-        report["platform"] = platform.describe()
-        report["current"] = release_dict(platform.current_release())
-        report["warnings"] = platform.warnings()
-    except BadInput as exc:
-        report["platform"] = ws.config.environments[env].platform.kind
-        report["platform_error"] = str(exc)
+        platform = ws.platform(env)
+        described = platform.describe()
+        current = platform.current_release()
+        warnings = platform.warnings()
+    except BadInput as exc:  # no credentials, no such cluster: the rest of the status still helps
+        described = ws.config.environments[env].platform.kind
+        error = str(exc)
     runs = load_runs(ws.audit.path, env)
-    verified = last_verified(runs, env)
-    report["last_verified"] = {"id": verified.id, "image": verified.image, "run": verified.run} if verified else None
     try:
         holder = make_lock_backend(ws.config).status(env)
     except OpsctlError as exc:  # a shared lock store that is down must not hide the rest of the status
         holder = None
-        report["warnings"] = [*report["warnings"], f"lock state unknown: {exc}"]
-    report["lock"] = {**holder.as_dict(), "describe": holder.describe()} if holder else None
-    report["runs"] = [r.as_dict() for r in runs[-10:]]
-    backlog = mirror_backlog(ws)
-    report["audit_mirror"] = backlog.as_dict() if backlog else None
-    return report
+        warnings = [*warnings, f"lock state unknown: {exc}"]
+    return EnvironmentStatus(
+        env=env,
+        platform=described,
+        current=current,
+        platform_error=error,
+        warnings=tuple(warnings),
+        last_verified=last_verified(runs, env),
+        lock=holder,
+        runs=tuple(runs[-RECENT_RUNS:]),
+        audit_mirror=mirror_backlog(ws.mirror_site()),
+    )

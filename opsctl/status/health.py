@@ -3,21 +3,24 @@
 The expected version is the image tag of the release the platform runs now
 (there is no deploy in progress to compare with); the error rate is read
 without a baseline. Probes run concurrently; results keep a fixed order and
-are redacted. Nothing here prints.
+are redacted. Nothing here prints, and nothing is journaled: an ad-hoc look
+is no run.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome, Status
 from opsctl.errors import OpsctlError
 from opsctl.health import freshness, probes, slo
 from opsctl.health.client import health_config
+from opsctl.health.context import ProbeContext
 from opsctl.health.params import (
     DbPoolParams,
     DependenciesParams,
@@ -30,7 +33,13 @@ from opsctl.health.params import (
 )
 
 if TYPE_CHECKING:
+    from opsctl.config import Config, Environment
+    from opsctl.platforms.base import Release
+    from opsctl.values.redact import Redactor
     from opsctl.workspace import Workspace
+
+Running = Callable[[], "Release"]  # what the platform runs now (raises OpsctlError when it cannot tell)
+Probe = Callable[[ProbeContext, Running], Outcome]
 
 
 @dataclass(frozen=True)
@@ -57,29 +66,44 @@ class ProbeResult:
         }
 
 
-def _version(ctx: RunContext) -> Outcome:
+@dataclass(frozen=True)
+class EnvironmentProbes:
+    """The :class:`ProbeContext` of an ad-hoc look at one environment: no run, no journal, no state."""
+
+    config: Config
+    env_name: str
+    redactor: Redactor
+    clock: Callable[[], datetime]
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def env(self) -> Environment:
+        return self.config.environment(self.env_name)
+
+
+def _version(ctx: ProbeContext, running: Running) -> Outcome:
     try:
-        running = ctx.platform().current_release()
+        release = running()
     except OpsctlError as exc:
         return Outcome.failed(f"cannot tell which release runs: {exc}", value="?", target="?")
-    return probes.version(ctx, VersionParams(), expected=running.tag)
+    return probes.served_version(ctx, VersionParams(), release.tag)
 
 
-PROBES: tuple[tuple[str, Callable[[RunContext], Outcome]], ...] = (
-    ("live", lambda ctx: probes.live(ctx, LiveParams())),
+PROBES: tuple[tuple[str, Probe], ...] = (
+    ("live", lambda ctx, _: probes.live(ctx, LiveParams())),
     ("version", _version),
-    ("dependencies", lambda ctx: probes.dependencies(ctx, DependenciesParams())),
-    ("synthetic", lambda ctx: probes.synthetic(ctx, SyntheticParams())),
-    ("latency", lambda ctx: slo.latency(ctx, LatencyParams())),
-    ("error rate", lambda ctx: slo.error_rate(ctx, ErrorRateParams(baseline=False))),
-    ("db pool", lambda ctx: slo.db_pool(ctx, DbPoolParams())),
-    ("monitoring", lambda ctx: freshness.fresh(ctx, FreshParams())),
+    ("dependencies", lambda ctx, _: probes.dependencies(ctx, DependenciesParams())),
+    ("synthetic", lambda ctx, _: probes.synthetic(ctx, SyntheticParams())),
+    ("latency", lambda ctx, _: slo.latency(ctx, LatencyParams())),
+    ("error rate", lambda ctx, _: slo.error_rate_against(ctx, ErrorRateParams(), None)),  # no baseline: no run
+    ("db pool", lambda ctx, _: slo.db_pool(ctx, DbPoolParams())),
+    ("monitoring", lambda ctx, _: freshness.fresh(ctx, FreshParams())),
 )
 
 
-def _row(ctx: RunContext, name: str, run: Callable[[RunContext], Outcome]) -> ProbeResult:
+def _row(ctx: ProbeContext, running: Running, name: str, run: Probe) -> ProbeResult:
     try:
-        outcome = run(ctx)
+        outcome = run(ctx, running)
     except OpsctlError:
         raise  # bad input (a missing header variable, a bad cloudwatch block): one line, exit 2
     except Exception as exc:  # one broken probe must not hide the others' answers
@@ -94,12 +118,15 @@ def _row(ctx: RunContext, name: str, run: Callable[[RunContext], Outcome]) -> Pr
     )
 
 
-def probe_environment(ctx: RunContext, *, only: tuple[str, ...] = ()) -> list[ProbeResult]:
-    """Run the probes (all, or those named in ``only``) against ``ctx``'s environment."""
+def probe_environment(ctx: ProbeContext, running: Running, *, only: tuple[str, ...] = ()) -> list[ProbeResult]:
+    """Run the probes (all, or those named in ``only``) against ``ctx``'s environment.
+
+    ``running`` says which release the platform runs: its tag is the version the bot must serve.
+    """
     health_config(ctx)  # no health config: one clear BadInput before any probe starts
     chosen = [(name, fn) for name, fn in PROBES if not only or name in only]
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="opsctl-probe") as pool:
-        futures = [pool.submit(_row, ctx, name, fn) for name, fn in chosen]
+        futures = [pool.submit(_row, ctx, running, name, fn) for name, fn in chosen]
         try:
             return [f.result() for f in futures]
         except KeyboardInterrupt:
@@ -108,7 +135,7 @@ def probe_environment(ctx: RunContext, *, only: tuple[str, ...] = ()) -> list[Pr
 
 
 def probe_named_environment(ws: Workspace, env: str) -> list[ProbeResult]:
-    """The report for ``env`` of a loaded workspace (an ad-hoc look: nothing is journaled)."""
+    """The report for ``env`` of a loaded workspace, its platform read through ``ws.platform(env)``."""
     ws.config.environment(env)
-    ctx = ws.context(ws.journal("health", "health", env), env)
-    return probe_environment(ctx)
+    ctx = EnvironmentProbes(ws.config, env, ws.redactor, ws.clock)
+    return probe_environment(ctx, lambda: ws.platform(env).current_release())

@@ -73,7 +73,7 @@ class FakePlatform(Platform):
 
 
 def with_platform(ctx: RunContext, image: str) -> RunContext:
-    ctx.platform_factory = lambda _ctx: FakePlatform(image)
+    ctx.platform_factory = lambda: FakePlatform(image)
     return ctx
 
 
