@@ -11,7 +11,9 @@ import typer
 from typer.core import TyperGroup
 
 from opsctl import __version__
+from opsctl.cli import output
 from opsctl.cli.application import Application
+from opsctl.cli.common import app_of
 from opsctl.errors import ExitCode, OpsctlError
 
 
@@ -42,38 +44,36 @@ class OpsctlGroup(TyperGroup):
             args = (argv, *args[1:])
         else:
             kwargs["args"] = argv
-        debug = "--debug" in argv
+        # Read from argv, not the Application: a usage error comes before the root callback has run.
+        globals_ = argv[: argv.index("--")] if "--" in argv else argv
+        debug = "--debug" in globals_
+        as_json = "--json" in globals_ or bool(getattr(kwargs.get("obj"), "json", False))
         try:
             result = super().main(*args, **kwargs)
         except _exc.NoArgsIsHelpError as exc:
-            typer.echo(exc.ctx.get_help())
+            output.text(exc.ctx.get_help())
             code = ExitCode.OK
         except _exc.UsageError as exc:
             hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-            _error(f"{exc.format_message()}{hint}")
-            code = ExitCode.BAD_INPUT
+            code = _fail(f"{exc.format_message()}{hint}", ExitCode.BAD_INPUT, as_json)
         except typer.Abort:
-            _error("interrupted")
-            code = ExitCode.INTERRUPTED
+            code = _fail("interrupted", ExitCode.INTERRUPTED, as_json)
         except _exc.ClickException as exc:
-            _error(exc.format_message())
-            code = ExitCode.BAD_INPUT
+            code = _fail(exc.format_message(), ExitCode.BAD_INPUT, as_json)
         except OpsctlError as exc:
             if debug:
                 raise
-            _error(_redact(exc.message))
-            code = exc.exit_code
+            code = _fail(_redact(exc.message), exc.exit_code, as_json)
         except KeyboardInterrupt:
-            _error("interrupted")
-            code = ExitCode.INTERRUPTED
+            code = _fail("interrupted", ExitCode.INTERRUPTED, as_json)
         except Exception as exc:
             if debug:
                 raise
-            _error(
+            message = (
                 _redact(f"unexpected {type(exc).__name__}: {exc}")
                 + " (a bug in opsctl; rerun with --debug for the traceback and report it)"
             )
-            code = ExitCode.FAILED
+            code = _fail(message, ExitCode.FAILED, as_json)
         else:
             code = ExitCode(result) if isinstance(result, int) else ExitCode.OK
         sys.exit(int(code))
@@ -114,8 +114,9 @@ def _redact(text: str) -> str:
     return Redactor.from_env(()).text(text)
 
 
-def _error(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
+def _fail(message: str, code: ExitCode, as_json: bool) -> ExitCode:
+    output.error(message, code, as_json=as_json)
+    return code
 
 
 app = typer.Typer(
@@ -144,7 +145,7 @@ def root(
 ) -> None:
     """Global options apply to every command."""
     application = ctx.obj if isinstance(ctx.obj, Application) else Application()
-    application.config_path = config or application.config_path
+    application.config_path = config if config is not None else application.config_path  # `--config ""` is an error
     application.json = json_output or application.json
     application.no_color = no_color or application.no_color
     application.debug = debug or application.debug
@@ -159,13 +160,11 @@ def version(ctx: typer.Context) -> None:
     Example:
       opsctl version
     """
-    application: Application = ctx.obj
-    if application.json:
-        import json
-
-        typer.echo(json.dumps({"version": __version__, "python": sys.version.split()[0]}))
+    out = app_of(ctx).output
+    if out.json:
+        out.json_document({"version": __version__, "python": sys.version.split()[0]})
     else:
-        typer.echo(f"opsctl {__version__}")
+        out.text(f"opsctl {__version__}")
 
 
 def _register() -> None:

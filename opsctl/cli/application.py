@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from opsctl.cli.output import Output
     from opsctl.workspace import Workspace
 
 
@@ -57,6 +58,13 @@ class Application:
 
             self._err_console = Console(stderr=True, no_color=not self.color, highlight=False)
         return self._err_console
+
+    @property
+    def output(self) -> Output:
+        """Where this command's output goes, in its mode (human or ``--json``)."""
+        from opsctl.cli.output import Output
+
+        return Output(self, json=self.json)
 
     def workspace(self) -> Workspace:
         if self._workspace is None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from opsctl.cli.common import app_of, parse_sets, print_json
+from opsctl.cli.common import app_of, parse_sets
 
 app = typer.Typer(help="List, show and run YAML checklists (gates).", no_args_is_help=True)
 
@@ -47,7 +47,7 @@ def list_(ctx: typer.Context) -> None:
             }
         )
     if application.json:
-        print_json(rows)
+        application.output.json_document(rows)
         return
     from rich.table import Table
 
@@ -56,7 +56,7 @@ def list_(ctx: typer.Context) -> None:
         table.add_column(column)
     for row in rows:
         table.add_row(str(row["name"]), str(row["title"]), str(row["items"]), str(row["origin"]))
-    application.console.print(table)
+    application.output.show(table)
 
 
 @app.command("show")
@@ -72,7 +72,9 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Checklist nam
     application = app_of(ctx)
     loaded = load_checklist(name, _project_dir(ctx))
     if application.json:
-        print_json({"name": name, "path": str(loaded.source.path), **loaded.model.model_dump(by_alias=True)})
+        application.output.json_document(
+            {"name": name, "path": str(loaded.source.path), **loaded.model.model_dump(by_alias=True)}
+        )
         return
     from rich.markup import escape
     from rich.table import Table
@@ -83,7 +85,7 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Checklist nam
     for item in loaded.model.items:
         with_ = ", ".join(f"{k}={v}" for k, v in item.with_.items())
         table.add_row(item.id, escape(item.title), item.uses, "yes" if item.blocking else "no", escape(with_))
-    application.console.print(table)
+    application.output.show(table)
 
 
 @app.command("run")
@@ -108,6 +110,7 @@ def run(
       opsctl --json checklist run post-deploy --env staging
     """
     from opsctl.cli.prompt import TerminalPrompter
+    from opsctl.cli.render import print_checklist_result
     from opsctl.cli.views import make_view
     from opsctl.workspace import run_named_checklist
 
@@ -124,16 +127,5 @@ def run(
         prompter=prompter,
         observer=make_view(application),
     )
-    if not application.json:
-        counts = result.counts()
-        summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
-        verdict = {
-            "passed": "[green]passed[/]",
-            "warned": "[yellow]passed with warnings[/]",
-            "failed": "[bold red]failed[/]",
-        }[result.status.value]
-        application.console.print(f"{result.title}: {verdict} ({summary})")
-        failed = [i.id for i in result.items if i.blocks]
-        if failed:
-            application.console.print(f"blocking failures: {', '.join(failed)}; fix them and run again")
+    print_checklist_result(application, f"checklist:{name}", env, result)
     raise typer.Exit(0 if result.ok else 1)

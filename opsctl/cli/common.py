@@ -1,10 +1,6 @@
-"""Small helpers shared by command modules."""
+"""Small helpers shared by command modules (their output goes through opsctl.cli.output)."""
 
 from __future__ import annotations
-
-import json
-import sys
-from typing import Any
 
 import typer
 
@@ -13,12 +9,9 @@ from opsctl.errors import BadInput
 
 
 def app_of(ctx: typer.Context) -> Application:
+    """The invocation's Application, made by the root callback (a fresh one outside the CLI)."""
     obj = ctx.find_root().obj
     return obj if isinstance(obj, Application) else Application()
-
-
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
 def parse_sets(values: list[str] | None) -> dict[str, str]:

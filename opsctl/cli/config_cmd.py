@@ -6,7 +6,8 @@ from typing import Any
 
 import typer
 
-from opsctl.cli.common import app_of, print_json
+from opsctl.cli.common import app_of
+from opsctl.cli.output import json_document
 
 app = typer.Typer(help="Check opsctl.yaml and print its JSON Schema.", no_args_is_help=True)
 
@@ -40,8 +41,9 @@ def check(ctx: typer.Context) -> None:
                 "freeze_windows": len(env.freeze),
             }
         )
-    if application.json:
-        print_json({"config": str(config.path), "service": config.service, "environments": rows})
+    out = application.output
+    if out.json:
+        out.json_document({"config": str(config.path), "service": config.service, "environments": rows})
         return
     from rich.table import Table
 
@@ -57,8 +59,8 @@ def check(ctx: typer.Context) -> None:
             str(row["health"] or "-"),
             requires,
         )
-    application.console.print(table)
-    application.console.print(f"[green]✓[/] config is valid: {len(rows)} environment(s)")
+    out.show(table)
+    out.show(f"[green]✓[/] config is valid: {len(rows)} environment(s)")
 
 
 @app.command("schema")
@@ -71,4 +73,4 @@ def schema() -> None:
     """
     from opsctl.config import config_schema
 
-    print_json(config_schema())
+    json_document(config_schema())  # JSON whatever the mode: it is the file editors read

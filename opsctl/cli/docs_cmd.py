@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from opsctl.cli.common import app_of, print_json
+from opsctl.cli.common import app_of
 
 if TYPE_CHECKING:
     from opsctl.docs.model import CommandDoc
@@ -56,16 +56,17 @@ def docs(
     pages = render_docs(project_dir, command_docs(ctx.find_root().command))
     target = out if out is not None else project_dir
     result = sync_docs(pages, target, check=check)
-    if application.json:
-        print_json({**result.as_dict(), "folder": str(target)})
+    output = application.output  # not `out`: that is --out
+    if output.json:
+        output.json_document({**result.as_dict(), "folder": str(target)})
     elif check and result.changed:
         for page in result.changed:
-            typer.echo(f"stale: {target / page}", err=True)
-        typer.echo(f"{len(result.changed)} page(s) out of date: run `opsctl docs` and commit them", err=True)
+            output.text(f"stale: {target / page}", err=True)
+        output.text(f"{len(result.changed)} page(s) out of date: run `opsctl docs` and commit them", err=True)
     else:
         for page in result.changed:
-            application.console.print(f"wrote {target / page}")
-        application.console.print(f"{len(result.unchanged)} page(s) already up to date in {target}")
+            output.show(f"wrote {target / page}")
+        output.show(f"{len(result.unchanged)} page(s) already up to date in {target}")
     raise typer.Exit(0 if result.ok else 1)
 
 

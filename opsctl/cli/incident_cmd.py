@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from opsctl.cli.common import app_of, print_json
+from opsctl.cli.common import app_of
 
 if TYPE_CHECKING:
     from opsctl.cli.application import Application
@@ -129,10 +129,10 @@ def list_(
     now = ws.clock()
     found = [i for i in load_all(ws.audit.path) if concerns(i, env) and not (open_only and i.resolved_at)]
     if application.json:
-        print_json([i.as_dict(now) for i in found])
+        application.output.json_document([i.as_dict(now) for i in found])
         return
     if not found:
-        application.console.print("no open incidents" if open_only else "no incidents recorded yet")
+        application.output.show("no open incidents" if open_only else "no incidents recorded yet")
         return
     from rich.markup import escape
     from rich.table import Table
@@ -153,7 +153,7 @@ def list_(
             _measure(i.resolve_measure(now)),
             flag,
         )
-    application.console.print(table)
+    application.output.show(table)
 
 
 @app.command("show")
@@ -171,28 +171,28 @@ def show(ctx: typer.Context, incident: str = INCIDENT) -> None:
     ws = application.workspace()
     report = incident_report(ws.audit.path, parse_incident_id(incident), ws.clock())
     if application.json:
-        print_json(report.as_dict())
+        application.output.json_document(report.as_dict())
         return
     from rich.markup import escape
     from rich.table import Table
 
-    console, i, now = application.console, report.incident, report.now
+    out, i, now = application.output, report.incident, report.now
     _headline(application, i)
-    console.print(f"  respond by {_when(i.respond_by)} ({i.policy.respond_text})")
-    console.print(f"  time to acknowledge {_measure(i.acknowledge_measure(now), long=True)}")
-    console.print(f"  time to resolve     {_measure(i.resolve_measure(now), long=True)}")
+    out.show(f"  respond by {_when(i.respond_by)} ({i.policy.respond_text})")
+    out.show(f"  time to acknowledge {_measure(i.acknowledge_measure(now), long=True)}")
+    out.show(f"  time to resolve     {_measure(i.resolve_measure(now), long=True)}")
     if i.cause:
-        console.print(f"  cause: {escape(i.cause)}")
+        out.show(f"  cause: {escape(i.cause)}")
     _postmortem_line(application, i)
     table = Table(title="timeline (UTC)", title_justify="left")
     for column in ("time", "who", "what"):
         table.add_column(column, overflow="fold")
     for entry in report.timeline:
         table.add_row(_when(entry.at, seconds=True), escape(entry.actor), escape(entry.what))
-    console.print(table)
+    out.show(table)
     for change in report.changes:
         why = "for this incident" if change.linked else "[yellow]suspect: shortly before[/]"
-        console.print(
+        out.show(
             f"  {change.run.runbook} {change.run.run} in {change.run.env} ({why}): {change.run.status}, "
             f"{escape(str(change.image_before or '?'))} → {escape(str(change.image_after or '?'))}"
             f"{', verified' if change.run.verified else ''}"
@@ -219,9 +219,9 @@ def postmortem(
     application = app_of(ctx)
     written = write_postmortem(application.workspace(), incident, out, force=force)
     if application.json:
-        print_json(written.as_dict())
+        application.output.json_document(written.as_dict())
         return
-    application.console.print(
+    application.output.show(
         f"{written.incident} post-mortem written to {written.shown} [dim](template: {written.template})[/]"
     )
 
@@ -232,39 +232,40 @@ def _ask_severity(application: Application) -> tuple[Severity, Matrix]:
     from opsctl.incidents.lifecycle import Matrix
     from opsctl.incidents.model import MATRIX_QUESTIONS, POLICIES, Impact, Scope, Severity
 
-    console = application.console
-    console.print("[bold]Severity[/]: three questions (the decision matrix)")
+    out = application.output
+    console = out.console  # the prompts ask on it
+    out.show("[bold]Severity[/]: three questions (the decision matrix)")
     answers: dict[str, str] = {}
     for key, label, choices in MATRIX_QUESTIONS:
-        console.print(f"{label}:")
+        out.show(f"{label}:")
         for name, text in choices.items():
-            console.print(f"  [bold]{name:<9}[/] {text}")
+            out.show(f"  [bold]{name:<9}[/] {text}")
         answers[key] = Prompt.ask(f"{label}?", choices=list(choices), console=console)
     matrix = Matrix(Impact(answers["impact"]), Scope(answers["scope"]), answers["workaround"] == "yes")
     suggested = matrix.severity
-    console.print(f"→ {suggested.value} ({POLICIES[suggested].name}): {POLICIES[suggested].respond_phrase}")
+    out.show(f"→ {suggested.value} ({POLICIES[suggested].name}): {POLICIES[suggested].respond_phrase}")
     chosen = Prompt.ask("Severity", choices=[s.value for s in Severity], default=suggested.value, console=console)
     return Severity(chosen), matrix
 
 
 def _print_change(application: Application, change: Change) -> None:
     if application.json:
-        print_json(change.as_dict())
+        application.output.json_document(change.as_dict())
         return
     from rich.markup import escape
 
-    console, incident = application.console, change.incident
+    out, incident = application.output, change.incident
     if change.action == "opened":
         _headline(application, incident)
-        console.print(f"  {incident.policy.respond_phrase}: by {_when(incident.respond_by)}")
+        out.show(f"  {incident.policy.respond_phrase}: by {_when(incident.respond_by)}")
     elif change.action == "noted":
-        console.print(f"{incident.id}: note added")
+        out.show(f"{incident.id}: note added")
     else:
         by = incident.resolved_by if change.action == "resolved" else incident.acknowledged_by
-        console.print(f"{incident.id} {change.action} by {escape(str(by))}")
+        out.show(f"{incident.id} {change.action} by {escape(str(by))}")
     if change.action == "resolved":
-        console.print(f"  time to acknowledge {_measure(incident.acknowledge_measure(change.now), long=True)}")
-        console.print(f"  time to resolve     {_measure(incident.resolve_measure(change.now), long=True)}")
+        out.show(f"  time to acknowledge {_measure(incident.acknowledge_measure(change.now), long=True)}")
+        out.show(f"  time to resolve     {_measure(incident.resolve_measure(change.now), long=True)}")
         _postmortem_line(application, incident)
     _print_deliveries(application, change.deliveries)
 
@@ -273,7 +274,7 @@ def _print_deliveries(application: Application, deliveries: tuple[DeliveryResult
     from rich.markup import escape
 
     for result in deliveries:
-        application.console.print(f"  {_MARKS.get(result.status, '')} {escape(result.summary)}")
+        application.output.show(f"  {_MARKS.get(result.status, '')} {escape(result.summary)}")
 
 
 def _headline(application: Application, incident: Incident) -> None:
@@ -281,18 +282,18 @@ def _headline(application: Application, incident: Incident) -> None:
 
     style = {"open": "bold red", "acknowledged": "bold yellow", "resolved": "bold green"}[incident.status]
     where = f" · {', '.join(incident.envs)}" if incident.envs else ""
-    application.console.print(
+    application.output.show(
         f"[bold]{incident.id}[/] · {incident.severity.value} ({incident.policy.name}) · "
         f"[{style}]{incident.status}[/]{where} · {escape(incident.title)}"
     )
-    application.console.print(f"  opened {_when(incident.opened_at)} by {escape(incident.opened_by)}")
+    application.output.show(f"  opened {_when(incident.opened_at)} by {escape(incident.opened_by)}")
 
 
 def _postmortem_line(application: Application, incident: Incident) -> None:
     if incident.postmortem:
-        application.console.print(f"  post-mortem: {incident.postmortem}")
+        application.output.show(f"  post-mortem: {incident.postmortem}")
     elif incident.postmortem_due:
-        application.console.print(
+        application.output.show(
             f"  [bold yellow]{incident.severity.value} needs a post-mortem:[/] opsctl incident postmortem {incident.id}"
         )
 

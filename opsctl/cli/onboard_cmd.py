@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import TYPE_CHECKING
 
 import typer
 
-from opsctl.cli.common import app_of, print_json
+from opsctl.cli.common import app_of
 
 if TYPE_CHECKING:
     from opsctl.cli.application import Application
@@ -64,7 +62,10 @@ def onboard(
         observer=make_view(application),
     )
     if application.json:
-        sys.stdout.write(json.dumps({"event": "onboard.finished", **outcome.as_dict()}, default=str) + "\n")
+        # The summary that ends the JSON Lines (README "JSON output").
+        application.output.json_line(
+            {"event": "onboard.finished", **outcome.as_dict(), "exit_code": 0 if outcome.ok else 1}
+        )
     else:
         again = _again(application, outcome.who)
         _verdict(application, outcome, again)
@@ -87,7 +88,7 @@ def status(ctx: typer.Context, who: str | None = WHO) -> None:
     parent = ctx.parent.params.get("who") if ctx.parent is not None else None
     progress = onboarding_status(application.workspace(), who or parent)
     if application.json:
-        print_json(progress.as_dict())
+        application.output.json_document(progress.as_dict())
         return
     _draw(application, progress, _again(application, progress.who), details=True)
 
@@ -99,11 +100,11 @@ def _again(application: Application, who: str) -> str:
 
 
 def _verdict(application: Application, outcome: OnboardingRun, again: str) -> None:
-    console = application.console
+    out = application.output
     result = outcome.result
     if result is None:
         what = f"week {outcome.week} has nothing left to do" if outcome.week else "onboarding is complete"
-        console.print(f"[green]✓[/] {what} for {_esc(outcome.who)}")
+        out.show(f"[green]✓[/] {what} for {_esc(outcome.who)}")
         return
     counts = ", ".join(f"{n} {k}" for k, n in result.counts().items() if n)
     verdict = {
@@ -111,17 +112,17 @@ def _verdict(application: Application, outcome: OnboardingRun, again: str) -> No
         "warned": "[yellow]passed with warnings[/]",
         "failed": "[bold red]not done yet[/]",
     }[result.status.value]
-    console.print(f"{_esc(result.title)}: {verdict} ({counts})")
+    out.show(f"{_esc(result.title)}: {verdict} ({counts})")
     failed = [i.id for i in result.items if i.blocks]
     if failed:
-        console.print(f"still open: {', '.join(failed)}; run `{_esc(again)}` again once they are done")
+        out.show(f"still open: {', '.join(failed)}; run `{_esc(again)}` again once they are done")
 
 
 def _draw(application: Application, progress: Progress, again: str, *, details: bool) -> None:
     from rich.progress_bar import ProgressBar
     from rich.table import Table
 
-    console = application.console
+    out = application.output
     table = Table.grid(padding=(0, 2))
     for justify in ("left", "left", "left", "right", "left"):  # week, name, bar, n/m, state
         table.add_column(justify=justify, no_wrap=True)
@@ -133,19 +134,19 @@ def _draw(application: Application, progress: Progress, again: str, *, details: 
         state = "[green]complete[/]" if week.complete else f"[dim]next: {following.id}[/]" if following else ""
         bar = ProgressBar(total=total, completed=week.resolved, width=20, complete_style="green")
         table.add_row(label, _esc(name), bar, f"{week.resolved}/{total}", state)
-    console.print(f"[bold]Onboarding of {_esc(progress.who)}[/]")
-    console.print(table)
+    out.show(f"[bold]Onboarding of {_esc(progress.who)}[/]")
+    out.show(table)
     current = progress.next_week
     if current is None:
-        console.print("[green]✓ every onboarding item is done[/]")
+        out.show("[green]✓ every onboarding item is done[/]")
         return
     if details:
-        console.print(f"[bold]{_esc(current.title)}[/]")
+        out.show(f"[bold]{_esc(current.title)}[/]")
         for item in current.items:
-            console.print(f" {ICONS.get(item.state, '·')} {_esc(item.title)} [dim]({item.id})[/]  {_item_note(item)}")
+            out.show(f" {ICONS.get(item.state, '·')} {_esc(item.title)} [dim]({item.id})[/]  {_item_note(item)}")
     nxt = current.next_item
     if nxt is not None:
-        console.print(f"next: {_esc(nxt.title)} [dim]({nxt.id})[/] — run `{_esc(again)}`")
+        out.show(f"next: {_esc(nxt.title)} [dim]({nxt.id})[/] — run `{_esc(again)}`")
 
 
 def _item_note(item: ItemProgress) -> str:

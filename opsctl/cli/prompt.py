@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from opsctl.cli.output import Output
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -13,14 +15,15 @@ class TerminalPrompter:
 
     def __init__(self, console: Console) -> None:
         self.console = console
+        self.out = Output.over(console)
 
     def confirm(self, item_id: str, title: str, instructions: str | None) -> tuple[str, str]:
         from rich.markup import escape
         from rich.prompt import Prompt
 
-        self.console.print(f"[bold]?[/] {escape(title)} [dim]({item_id})[/]")
+        self.out.show(f"[bold]?[/] {escape(title)} [dim]({item_id})[/]")
         if instructions:
-            self.console.print(f"  [dim]{escape(instructions.strip())}[/]")
+            self.out.show(f"  [dim]{escape(instructions.strip())}[/]")
         answer = Prompt.ask("  done?", choices=["y", "n", "s"], default="n", console=self.console)
         if answer == "y":
             return "yes", ""
@@ -36,6 +39,6 @@ class TerminalPrompter:
         from rich.markup import escape
         from rich.prompt import Prompt
 
-        self.console.print(f"[bold yellow]{escape(env)} is protected.[/] Plan: {escape(plan)}")
+        self.out.show(f"[bold yellow]{escape(env)} is protected.[/] Plan: {escape(plan)}")
         typed = Prompt.ask(f"  type [bold]{escape(env)}[/] to go ahead", console=self.console)
         return typed.strip() == env

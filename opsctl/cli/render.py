@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from opsctl.cli.application import Application
+    from opsctl.engine.checklist import ChecklistResult
     from opsctl.runs.run import RunResult
 
 VERDICTS = {
@@ -20,17 +19,56 @@ VERDICTS = {
 
 
 def print_run_result(application: Application, result: RunResult) -> None:
-    if application.json:
-        sys.stdout.write(json.dumps({"event": "run.finished", **result.as_dict()}, default=str) + "\n")
+    """A run's verdict: the summary object that ends its JSON Lines, or two lines for people."""
+    out = application.output
+    if out.json:
+        out.json_line(run_summary(result))
         _github_summary(result)
         return
     from rich.markup import escape
 
-    console = application.console
-    console.print()
-    console.print(f"{VERDICTS.get(result.status, result.status)} {escape(result.summary)}")
-    console.print(f"[dim]run {result.run} · exit {int(result.exit_code)} · opsctl audit show --run {result.run}[/]")
+    out.show()
+    out.show(f"{VERDICTS.get(result.status, result.status)} {escape(result.summary)}")
+    out.show(f"[dim]run {result.run} · exit {int(result.exit_code)} · opsctl audit show --run {result.run}[/]")
     _github_summary(result)
+
+
+def run_summary(result: RunResult) -> dict[str, Any]:
+    """The last JSON line of deploy, rollback, hotpatch and resume (README "JSON output")."""
+    return {"event": "run.finished", **result.as_dict(), "ok": result.exit_code == 0}
+
+
+CHECKLIST_VERDICTS = {
+    "passed": ("passed", "green"),
+    "warned": ("passed with warnings", "yellow"),
+    "failed": ("failed", "bold red"),
+}
+
+
+def print_checklist_result(application: Application, runbook: str, env: str | None, result: ChecklistResult) -> None:
+    """``checklist run``'s verdict: the summary object that ends its JSON Lines, or a line or two for people."""
+    counts = ", ".join(f"{n} {k}" for k, n in result.counts().items() if n)
+    word, style = CHECKLIST_VERDICTS[result.status.value]
+    out = application.output
+    if out.json:
+        out.json_line(
+            {
+                "event": "run.finished",
+                "runbook": runbook,
+                "env": env,
+                **result.as_dict(),
+                "exit_code": 0 if result.ok else 1,
+                "ok": result.ok,
+                "summary": f"{result.title}: {word} ({counts})",
+            }
+        )
+        return
+    from rich.markup import escape
+
+    out.show(f"{escape(result.title)}: [{style}]{word}[/] ({counts})")
+    failed = [i.id for i in result.items if i.blocks]
+    if failed:
+        out.show(f"blocking failures: {', '.join(failed)}; fix them and run again")
 
 
 def _github_summary(result: RunResult) -> None:

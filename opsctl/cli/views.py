@@ -6,12 +6,12 @@ the view draws them. The core's events are already redacted.
 
 from __future__ import annotations
 
-import json
-import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from opsctl.cli import output
+from opsctl.cli.output import Output
 from opsctl.values.durations import format_duration
 
 if TYPE_CHECKING:
@@ -34,15 +34,17 @@ def make_view(application: Application) -> JsonView | PlainView | LiveView:
 
 
 class JsonView:
-    """One JSON object per line on stdout: ``{"event": "item.finished", ...}``."""
+    """JSON Lines on stdout, one object per event: ``{"event": "item.finished", ...}``.
+
+    The command prints the summary object after the last event (README "JSON output").
+    """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # items run concurrently: one whole line at a time
 
     def event(self, kind: str, data: dict[str, Any]) -> None:
         with self._lock:
-            sys.stdout.write(json.dumps({"event": kind, **data}, default=str) + "\n")
-            sys.stdout.flush()
+            output.json_line({"event": kind, **data})
 
 
 class PlainView:
@@ -51,33 +53,32 @@ class PlainView:
     def __init__(self) -> None:
         self._lock = threading.Lock()
 
-    def _print(self, line: str) -> None:
+    def _emit(self, line: str) -> None:
         with self._lock:
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
+            output.text(line)
 
     def event(self, kind: str, data: dict[str, Any]) -> None:
         if kind == "checklist.started":
-            self._print(f"== {data['title']} ({data['checklist']})")
+            self._emit(f"== {data['title']} ({data['checklist']})")
         elif kind == "item.finished":
             word = WORDS.get(data["status"], data["status"].upper())
             blocking = "" if data.get("blocking", True) else " [non-blocking]"
-            self._print(f"{word}  {data['id']}  {data['summary']} ({data['duration_ms']}ms){blocking}")
+            self._emit(f"{word}  {data['id']}  {data['summary']} ({data['duration_ms']}ms){blocking}")
         elif kind == "item.retry":
-            self._print(f"RETRY {data['id']}  attempt {data['attempt']} failed: {data['summary']}")
+            self._emit(f"RETRY {data['id']}  attempt {data['attempt']} failed: {data['summary']}")
         elif kind == "step.started":
-            self._print(f"-> {data['title']}")
+            self._emit(f"-> {data['title']}")
         elif kind == "step.finished":
-            self._print(f"{WORDS.get(data['status'], data['status'].upper())}  step {data['id']}  {data['summary']}")
+            self._emit(f"{WORDS.get(data['status'], data['status'].upper())}  step {data['id']}  {data['summary']}")
         elif kind in ("platform.event", "message"):
-            self._print(f"   {data['message']}")
+            self._emit(f"   {data['message']}")
 
 
 class LiveView:
     """A live table: a spinner per running item, then its icon, duration and summary."""
 
     def __init__(self, console: Console) -> None:
-        self.console = console
+        self.out = Output.over(console)
         self._lock = threading.RLock()
         self._rows: dict[str, dict[str, Any]] = {}
         self._order: list[str] = []
@@ -88,7 +89,7 @@ class LiveView:
         with self._lock:
             if kind == "checklist.started":
                 self._rows, self._order, self._started = {}, [], {}
-                self.console.print(f"[bold]{data['title']}[/] [dim]({data['checklist']})[/]")
+                self.out.show(f"[bold]{data['title']}[/] [dim]({data['checklist']})[/]")
                 for item in data["items"]:
                     self._order.append(item["id"])
                     self._rows[item["id"]] = {"id": item["id"], "title": item["title"], "status": "waiting"}
@@ -101,20 +102,20 @@ class LiveView:
                 self._rows[data["id"]] = {**self._rows.get(data["id"], {}), **data}
                 if self._live is None:
                     # Printed on its own (a manual item, before the live table): not again in the table.
-                    self.console.print(self._line(self._rows[data["id"]]))
+                    self.out.show(self._line(self._rows[data["id"]]))
                     self._order.remove(data["id"])
             elif kind == "checklist.finished":
                 self._stop_live()
             elif kind in ("platform.event", "message"):
-                self.console.print(f"   [dim]{_escape(data['message'])}[/]")
+                self.out.show(f"   [dim]{_escape(data['message'])}[/]")
             elif kind == "step.started":
                 self._stop_live()
-                self.console.print(f"[bold cyan]→ {_escape(data['title'])}[/]")
+                self.out.show(f"[bold cyan]→ {_escape(data['title'])}[/]")
             elif kind == "step.finished":
                 self._stop_live()
                 style = STYLES.get(data["status"], "")
                 icon = ICONS.get(data["status"], "•")
-                self.console.print(f"[{style}]{icon}[/] {_escape(data['summary'])}")
+                self.out.show(f"[{style}]{icon}[/] {_escape(data['summary'])}")
             if self._live is not None:
                 self._live.update(self._render())
 
@@ -122,7 +123,7 @@ class LiveView:
         if self._live is None:
             from rich.live import Live
 
-            self._live = Live(self._render(), console=self.console, refresh_per_second=8, transient=False)
+            self._live = Live(self._render(), console=self.out.console, refresh_per_second=8, transient=False)
             self._live.start()
 
     def _stop_live(self) -> None:

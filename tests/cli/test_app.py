@@ -188,9 +188,17 @@ def test_checklist_run_json_is_one_event_per_line(project: Path) -> None:
     result = opsctl("--json", "checklist", "run", "smoke", "--env", "staging")
     assert result.code == 0
     events = [json.loads(line) for line in result.out.splitlines()]
-    assert [e["event"] for e in events] == ["checklist.started", "item.started", "item.finished", "checklist.finished"]
-    assert events[-1]["status"] == "passed"
-    assert events[-1]["items"][0]["detail"]["output_tail"] == ["fine"]
+    assert [e["event"] for e in events] == [
+        "checklist.started",
+        "item.started",
+        "item.finished",
+        "checklist.finished",
+        "run.finished",  # the summary ends every run's JSON Lines
+    ]
+    for finished in events[-2:]:
+        assert finished["status"] == "passed"
+        assert finished["items"][0]["detail"]["output_tail"] == ["fine"]
+    assert (events[-1]["ok"], events[-1]["exit_code"], events[-1]["summary"]) == (True, 0, "Smoke: passed (1 passed)")
 
 
 def test_blocking_failure_exits_1(project: Path) -> None:
@@ -473,7 +481,7 @@ BAD_INPUT: list[tuple[str, dict[str, str], tuple[str, ...], str]] = [
         "bad-since",
         {"opsctl.yaml": GOOD},
         ("audit", "show", "--since", "lately"),
-        "--since lately: must be a duration like 30s or 5m, 12h, 7d",
+        "--since lately: must be a duration like 30d, 12h or 90m, or a date like 2026-11-01 or 2026-11-01T09:30Z",
     ),
     ("unknown-command", {}, ("frobnicate",), "No such command 'frobnicate'. (see 'opsctl --help')"),
     ("unknown-option", {}, ("--bogus", "version"), "No such option: --bogus (see 'opsctl --help')"),
@@ -654,4 +662,4 @@ def _json_lines(text: str) -> list[dict[str, Any]]:
 def test_json_checklist_run_in_a_real_process(project: Path) -> None:
     done = run_process(["--json", "checklist", "run", "smoke", "--env", "staging"], project)
     assert done.returncode == 0, done.stderr
-    assert _json_lines(done.stdout)[-1]["event"] == "checklist.finished"
+    assert [e["event"] for e in _json_lines(done.stdout)[-2:]] == ["checklist.finished", "run.finished"]

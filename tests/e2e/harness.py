@@ -118,7 +118,9 @@ class Project:
         args = ["--json", "audit", "show", "--limit", "100000"] + (["--run", run] if run else [])
         done = self.run(*args)
         assert done.returncode == 0, done.stderr
-        return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+        *events, summary = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+        assert summary == {"event": "audit.show.finished", "ok": True, "exit_code": 0, "events": len(events)}
+        return events
 
     def runs(self) -> list[dict[str, Any]]:
         return self.json("runs", "--env", "staging")

@@ -49,7 +49,7 @@ def _make_stable(p: Project) -> None:
 def _last_run(p: Project) -> dict:
     runs = p.runs()
     assert runs, "no runs recorded"
-    return runs[-1]
+    return runs[0]  # newest first
 
 
 def test_good_deploy_is_verified_and_audited(project: Project) -> None:

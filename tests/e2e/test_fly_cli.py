@@ -112,7 +112,7 @@ def test_canary_with_a_bad_image_is_restored_and_exits_1(project: FlyProject, fl
     assert done.returncode == 1, done.stdout + done.stderr
     assert set(fly_api.images().values()) == {OLD}, "no machine may stay on the bad image"
     runs = project.json("runs")
-    assert runs[-1]["status"] == "rolled_back"
+    assert runs[0]["status"] == "rolled_back"  # newest first
     assert not any(u for u in fly_api.updates("m3") if "bad" in json.dumps(u)), "canary: others untouched"
 
 

@@ -1,0 +1,1 @@
+"""How the opsctl process meets its operating system: signals."""
