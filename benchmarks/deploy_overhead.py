@@ -82,7 +82,7 @@ def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     server, endpoint = setup_moto()
     try:
-        from opsctl.runs.run import RunOptions, execute
+        from opsctl.runs import RunOptions, execute
         from opsctl.workspace import Workspace
 
         project = Path(tempfile.mkdtemp(prefix="opsctl-bench-"))

@@ -7,19 +7,23 @@ for run contexts; tests build one directly and swap its parts (clock, actor).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opsctl.audit.log import AuditLog, Journal
 from opsctl.config import Config, EcsPlatformConfig, find_config, load_config
 from opsctl.engine.context import NullObserver, Observer, Prompter, RunContext, utcnow
+from opsctl.engine.request import RunRequest
 from opsctl.values.redact import Redactor
 
 if TYPE_CHECKING:
-    from opsctl.engine.checklist import ChecklistResult
+    from opsctl.audit.mirror import MirrorSite
+    from opsctl.platforms.base import Platform
 
 
 @dataclass
@@ -31,6 +35,9 @@ class Workspace:
     audit: AuditLog = field(init=False)
     # Called with the run id when a run ends, however it ends (the S3 mirror uploads here).
     run_finished_hooks: list[Callable[[str], None]] = field(default_factory=list)
+    # One driver per environment, shared by every run and read-only command of this invocation.
+    _platforms: dict[str, Platform] = field(default_factory=dict, init=False, repr=False)
+    _platforms_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         from opsctl.identity.caller import CallerIdentities
@@ -40,7 +47,13 @@ class Workspace:
         if self.config.audit.s3 is not None:
             from opsctl.audit.mirror import attach
 
-            attach(self)
+            attach(self.mirror_site(), self.run_finished_hooks)
+
+    def mirror_site(self) -> MirrorSite:
+        """What the S3 audit mirror works with: ``audit.s3``, the state folder, the log, the actor, the clock."""
+        from opsctl.audit.mirror import MirrorSite
+
+        return MirrorSite(self.config.audit.s3, self.state_dir, self.audit, self.actor, self.clock)
 
     def run_finished(self, run_id: str) -> None:
         """Tell the hooks that ``run_id`` ended; a hook that fails never fails the run."""
@@ -74,33 +87,50 @@ class Workspace:
     def state_dir(self) -> Path:
         return self.config.state_path
 
+    def platform(self, env_name: str) -> Platform:
+        """The driver of ``env_name``'s platform, made on first use (BadInput for an unknown name)."""
+        env_config = self.config.environment(env_name)
+        with self._platforms_lock:  # probes ask from several threads at once; make one driver, not several
+            if env_name not in self._platforms:
+                from opsctl.platforms import make_platform
+
+                self._platforms[env_name] = make_platform(env_config, self.redactor)
+            return self._platforms[env_name]
+
     def new_run_id(self) -> str:
         """Sortable by time, unique across hosts: ``r20261127-110102-4f3a9c``."""
         return self.clock().strftime("r%Y%m%d-%H%M%S-") + secrets.token_hex(3)
 
     def journal(self, run: str, runbook: str, env: str | None, **extra: Any) -> Journal:
+        """A writer for one run's events; on AWS environments its first event also says who AWS says we are."""
         platform = self.config.environments[env].platform if env in self.config.environments else None
+        identify: Callable[[], str | None] | None = None
         if isinstance(platform, EcsPlatformConfig) and "caller_arn" not in extra:
-            # Who AWS says we are: unlike the actor, no env var can set it. Looked up at the first event.
-            def arn() -> str | None:
-                return self.identities.arn(platform.region, platform.endpoint_url, platform.profile)
-
-            return _IdentifiedJournal(self.audit, run, runbook, env, self.actor, extra, identify=arn)
-        return Journal(self.audit, run, runbook, env, self.actor, extra)
+            identify = partial(self.identities.arn, platform.region, platform.endpoint_url, platform.profile)
+        return Journal(self.audit, run, runbook, env, self.actor, extra, identify=identify)
 
     def context(
         self,
         journal: Journal,
         env_name: str | None,
         *,
-        params: dict[str, Any] | None = None,
+        request: RunRequest | None = None,
+        params: Mapping[str, Any] | None = None,
         dry_run: bool = False,
         confirmed: frozenset[str] = frozenset(),
         prompter: Prompter | None = None,
         observer: Observer | None = None,
     ) -> RunContext:
+        """A run context for ``env_name``: for ``request``, or one built from ``params`` and ``confirmed``.
+
+        Building from ``params`` validates them (BadInput for a malformed image or timeout).
+        """
         if env_name is not None:
             self.config.environment(env_name)  # unknown names fail here, listing the known ones
+        if request is None:
+            request = RunRequest.from_params(params or {}, confirmations=confirmed)
+        elif params is not None or confirmed:
+            raise TypeError("pass either request or params/confirmed, not both")
         return RunContext(
             config=self.config,
             env_name=env_name,
@@ -108,63 +138,11 @@ class Workspace:
             actor=self.actor,
             journal=journal,
             redactor=self.redactor,
-            params=dict(params or {}),
+            request=request,
             dry_run=dry_run,
-            confirmed=confirmed,
             prompter=prompter,
             observer=observer or NullObserver(),
             clock=self.clock,
             started_at=self.clock(),
+            platform_factory=None if env_name is None else partial(self.platform, env_name),
         )
-
-
-@dataclass
-class _IdentifiedJournal(Journal):
-    """A journal that adds the AWS caller ARN (if any) to its extras on its first event."""
-
-    identify: Callable[[], str | None] | None = None
-
-    def event(self, step: str, status: str, **fields: Any) -> dict[str, Any]:
-        if self.identify is not None:
-            arn, self.identify = self.identify(), None
-            if arn:
-                self.extra["caller_arn"] = arn
-        return super().event(step, status, **fields)
-
-
-def run_named_checklist(
-    ws: Workspace,
-    name: str,
-    env_name: str | None,
-    *,
-    params: dict[str, Any] | None = None,
-    dry_run: bool = False,
-    confirmed: frozenset[str] = frozenset(),
-    prompter: Prompter | None = None,
-    observer: Observer | None = None,
-) -> ChecklistResult:
-    """``opsctl checklist run``: load, run and journal one checklist as a run of its own."""
-    from opsctl.engine.checklist import run_checklist
-    from opsctl.engine.loader import load_checklist
-    from opsctl.errors import Interrupted
-
-    if env_name is not None:
-        ws.config.environment(env_name)
-    loaded = load_checklist(name, ws.config.project_dir)
-    journal = ws.journal(ws.new_run_id(), f"checklist:{name}", env_name)
-    ctx = ws.context(
-        journal, env_name, params=params, dry_run=dry_run, confirmed=confirmed, prompter=prompter, observer=observer
-    )
-    journal.event("run", "started", dry_run=dry_run, params=ctx.params)
-    try:
-        result = run_checklist(ctx, loaded)
-    except KeyboardInterrupt:
-        ctx.cancel.set()
-        journal.event("run", "interrupted")
-        raise Interrupted(f"interrupted; run {journal.run} is journaled in the audit log") from None
-    except Exception as exc:
-        journal.event("run", "error", summary=str(exc))
-        raise
-    journal.event("run", result.status.value, counts=result.counts(), duration_ms=round(result.duration_s * 1000))
-    ws.run_finished(journal.run)
-    return result

@@ -112,7 +112,7 @@ def run(
     from opsctl.cli.prompt import TerminalPrompter
     from opsctl.cli.render import print_checklist_result
     from opsctl.cli.views import make_view
-    from opsctl.workspace import run_named_checklist
+    from opsctl.runs import run_named_checklist
 
     application = app_of(ctx)
     ws = application.workspace()

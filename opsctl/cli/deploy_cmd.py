@@ -22,7 +22,7 @@ REASON = typer.Option(None, "--reason", help="Why: recorded in the audit log (im
 def _run(
     ctx: typer.Context, runbook: str, env: str, request: RunRequest, *, dry_run: bool, yes: bool, no_rollback: bool
 ) -> None:
-    from opsctl.runs.run import execute
+    from opsctl.runs import execute
 
     application = app_of(ctx)
     options = _options(application, dry_run=dry_run, yes=yes, no_rollback=no_rollback)
@@ -33,7 +33,7 @@ def _run(
 def _options(application: Any, **kwargs: Any) -> Any:
     from opsctl.cli.prompt import TerminalPrompter
     from opsctl.cli.views import make_view
-    from opsctl.runs.run import RunOptions
+    from opsctl.runs import RunOptions
 
     interactive = application.is_tty and not application.json
     return RunOptions(
@@ -154,7 +154,7 @@ def resume(
     Example:
       opsctl resume r20261127-101500-1a2b3c
     """
-    from opsctl.runs.run import resume as resume_run
+    from opsctl.runs import resume as resume_run
 
     application = app_of(ctx)
     options = _options(application, yes=yes)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from opsctl.cli.application import Application
     from opsctl.engine.checklist import ChecklistResult
-    from opsctl.runs.run import RunResult
+    from opsctl.runs import RunResult
 
 VERDICTS = {
     "succeeded": "[bold green]✓ succeeded[/]",

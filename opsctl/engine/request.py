@@ -2,7 +2,7 @@
 
 The CLI hands the raw option values (``--image hvb:1.8.0``, ``--timeout 15m``)
 to :meth:`RunRequest.build`; a Python caller does the same, or passes the
-params mapping to :func:`opsctl.runs.run.execute`. Either way a malformed
+params mapping to :func:`opsctl.runs.execute`. Either way a malformed
 value is BadInput before anything runs. ``resume`` rebuilds the request from
 the params the run journaled, which :meth:`RunRequest.params` reproduces
 exactly (they are also what templates see as ``params``).

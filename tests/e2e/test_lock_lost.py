@@ -9,7 +9,7 @@ import yaml
 
 from opsctl.errors import ExitCode, NeedsHuman
 from opsctl.locks.file import FileLockBackend, FileLockHandle
-from opsctl.runs.run import RunOptions, execute
+from opsctl.runs import RunOptions, execute
 from opsctl.workspace import Workspace
 from tests.support import moto_server as aws_support
 from tests.support.moto_server import EcsService

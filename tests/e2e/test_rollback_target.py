@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from opsctl.runs.run import RunOptions, execute
+from opsctl.runs import RunOptions, execute
 from opsctl.workspace import Workspace
 from tests.support import moto_server as aws_support
 from tests.support.moto_server import EcsService

@@ -16,7 +16,7 @@ import yaml
 from opsctl.engine.loader import load_runbook
 from opsctl.engine.request import RunRequest
 from opsctl.errors import BadInput
-from opsctl.runs.run import RunOptions, execute, resume
+from opsctl.runs import RunOptions, execute, resume
 from opsctl.workspace import Workspace
 from tests.support import moto_server as aws_support
 from tests.support.moto_server import EcsService

@@ -10,7 +10,7 @@ from opsctl.engine.request import RunRequest
 from opsctl.errors import BadInput
 from opsctl.health.probes import expected_version
 from opsctl.notify import message_context
-from opsctl.workspace import run_named_checklist
+from opsctl.runs import run_named_checklist
 from tests.support.context import make_ctx, make_workspace
 from tests.support.util import checklist, write_checklist
 

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from opsctl.runs.run import RunOptions, RunResult, execute
+from opsctl.runs import RunOptions, RunResult, execute
 from opsctl.workspace import Workspace
 from tests.support.context import base_config, make_workspace
 from tests.support.moto_server import MotoServer
