@@ -52,9 +52,11 @@ class MachineOps:
         tick: Callable[[], None] = lambda: None,
         max_wait: int = MAX_WAIT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        fence: Callable[[], None] = lambda: None,
     ) -> None:
         self._client = client
         self._nonce = nonce
+        self._fence = fence  # raises when the run lost its lock: called before every machine update
         self._interval = max(interval, 0.01)
         self._cancel = cancel
         self._emit = emit
@@ -66,6 +68,7 @@ class MachineOps:
         """Send ``config``; after an ambiguous error read the machine before any resend."""
         image = str(config.get("image"))
         for attempt in range(1, UPDATE_ATTEMPTS + 1):
+            self._fence()
             try:
                 return self._client.update_machine(machine_id, config, self._nonce(machine_id))
             except FlyAmbiguous as exc:

@@ -4,6 +4,12 @@ The caller holds leases on every machine. Machines already on the target image
 (an earlier attempt of the same run) are followed, not updated. When a machine
 fails, every machine this rollout changed goes back to the exact config it had
 before, so the app is not left on mixed versions.
+
+When the rollout is cancelled (Ctrl-C, SIGTERM) the same rule holds: each
+machine whose update was already sent is followed to a verdict first (bounded
+by :data:`STOP_SECONDS`), then every machine this rollout changed goes back, so
+the app runs the image it ran before and no machine is left half-updated.
+``opsctl resume`` then rolls the image out again from the start.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from opsctl.errors import NeedsHuman
+from opsctl.errors import Locked, NeedsHuman
 from opsctl.platforms.base import Release, RolloutOptions, RolloutResult, RolloutStatus
 from opsctl.platforms.fly_http import FlyApiError, FlyClient
 from opsctl.platforms.fly_machine_ops import Cancelled, MachineOps, StepFailed
@@ -41,6 +47,12 @@ class Step:
     before_config: dict[str, Any] | None = None
     restore_image: str | None = None
     first_instance_id: str = ""
+    settled: bool = False  # followed to a verdict (healthy, or failed) since the last update
+
+
+# How long a cancelled rollout may take to let updates in flight reach a verdict and put
+# changed machines back: a stop must end, and a SIGTERM is often followed by SIGKILL.
+STOP_SECONDS = 120.0
 
 
 @dataclass
@@ -79,6 +91,7 @@ class Rollout:
                 for machine in wave:
                     step = self.steps[str(machine["id"])]
                     self.ops.follow(step.machine_id, step.instance_id, self.image, deadline)
+                    step.settled = True
                 if self.strategy == "canary" and index == 0:
                     self._verify_canary(wave[0])
         except StepFailed as failure:
@@ -86,8 +99,11 @@ class Rollout:
         except FlyApiError as exc:
             # The API failed under us (after retries): undo what we changed, if it answers again.
             return self._undo(StepFailed(RolloutStatus.FAILED, f"rollout stopped by an API error: {exc}"), waves)
+        except Locked as exc:
+            # A renewal found a lease taken (it had expired): what this attempt changed goes back.
+            return self._undo(StepFailed(RolloutStatus.FAILED, f"lost a lease: {exc}"), waves)
         except Cancelled:
-            return self._result(RolloutStatus.INTERRUPTED, self._cancelled_message(), waves)
+            return self._stop(waves)
         done = len(machines)
         already = [s.machine_id for s in self.steps.values() if s.action == "unchanged"]
         note = f"; {', '.join(already)} already did" if already and len(already) < done else ""
@@ -123,6 +139,7 @@ class Rollout:
         step.action = "failed"  # until the platform confirms the new instance
         updated = self.ops.update(step.machine_id, with_image(step.before_config, self.image))
         step.action = "updated"
+        step.settled = False
         step.instance_id = str(updated.get("instance_id") or "")
 
     def _verify_canary(self, machine: Mapping[str, Any]) -> None:
@@ -139,7 +156,28 @@ class Rollout:
             raise StepFailed(RolloutStatus.FAILED, f"canary {machine_id} failed verification: {reason}")
         self.emit(f"{machine_id}: canary verified ({reason})" if reason else f"{machine_id}: canary verified")
 
-    def _undo(self, failure: StepFailed, waves: list[list[dict[str, Any]]]) -> RolloutResult:
+    def _stop(self, waves: list[list[dict[str, Any]]]) -> RolloutResult:
+        """Cancelled: let each update in flight reach a verdict, then undo this rollout (module docstring).
+
+        Sending the old config to a machine that is still starting would leave
+        which version ends up running to chance, so each such machine is first
+        followed (not cancellable) until it is healthy or has failed.
+        """
+        deadline = self.clock() + STOP_SECONDS
+        for step in self.steps.values():
+            if step.action not in {"updated", "unchanged"} or step.settled:
+                continue
+            self.emit(f"{step.machine_id}: stopping; letting its update to {self.image} reach a verdict first")
+            try:
+                self.ops.follow(step.machine_id, step.instance_id, self.image, deadline, cancellable=False)
+            except (StepFailed, FlyApiError, Locked) as exc:  # Locked: a lease lost meanwhile
+                self.emit(f"{step.machine_id}: {exc}")
+            step.settled = True
+        return self._undo(StepFailed(RolloutStatus.INTERRUPTED, "cancelled"), waves, deadline)
+
+    def _undo(
+        self, failure: StepFailed, waves: list[list[dict[str, Any]]], deadline: float | None = None
+    ) -> RolloutResult:
         """Put every machine this rollout changed back on the config it had before."""
         self.emit(f"rollout stopped: {failure.message}")
         changed = [s for s in self.steps.values() if s.action in {"updated", "failed"}]
@@ -150,11 +188,12 @@ class Rollout:
         # rest returns to: its recorded history might be older than this deploy.
         resumed = [s for s in earlier if s.restore_image == back]
         problems: list[str] = []
-        deadline = self.clock() + max(self.options.timeout, 60.0)
+        if deadline is None:
+            deadline = self.clock() + max(self.options.timeout, 60.0)
         for step in [*reversed(changed), *resumed]:
             try:
                 self._restore(step, deadline)
-            except (StepFailed, FlyApiError) as exc:
+            except (StepFailed, FlyApiError, Locked) as exc:  # Locked: a lease lost meanwhile
                 problems.append(f"{step.machine_id}: {exc}")
         if problems:
             mixed = self._mixed()
@@ -188,14 +227,6 @@ class Rollout:
         updated = self.ops.update(step.machine_id, config)
         self.ops.follow(step.machine_id, str(updated.get("instance_id") or ""), image, deadline, cancellable=False)
         step.action = "restored"
-
-    def _cancelled_message(self) -> str:
-        moved = [s.machine_id for s in self.steps.values() if s.action in {"updated", "unchanged", "failed"}]
-        waiting = [s.machine_id for s in self.steps.values() if s.action == "untouched"]
-        message = f"cancelled: {', '.join(moved) or 'no machine'} on {self.image}"
-        if waiting:
-            message += f", {', '.join(waiting)} not updated; resume the run or roll back"
-        return message
 
     def _final_machines(self) -> list[dict[str, Any]] | None:
         try:

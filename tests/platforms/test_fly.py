@@ -275,19 +275,27 @@ def test_lease_held_by_someone_else_raises_locked_and_changes_nothing(fly_api: F
 
 
 def test_cancel_interrupts_and_releases_leases(fly_api: FakeFlyApi) -> None:
+    # The rule (fly_rollout docstring): the machine in flight reaches a verdict, then every
+    # machine this rollout changed goes back, so the app runs one image when the run stops.
     cancel = threading.Event()
+    events: list[str] = []
 
     def on_event(message: str) -> None:
+        events.append(message)
         if message.startswith("m1: started"):
             cancel.set()
 
     result = make(fly_api).deploy(NEW, RolloutOptions(timeout=10, poll_interval=0.02, on_event=on_event, cancel=cancel))
 
     assert result.status is RolloutStatus.INTERRUPTED
-    assert result.message == f"cancelled: m1 on {NEW}, m2, m3 not updated; resume the run or roll back"
+    assert result.message == f"cancelled; restored m1 to {OLD}; m2, m3 untouched"
     assert fly_api.updates("m2") == []
     assert fly_api.leases() == {}
-    assert result.detail["warning"] == f"machines on mixed images: {OLD} (m2, m3), {NEW} (m1)"
+    assert fly_api.images() == all_on(fly_api, OLD)
+    assert "warning" not in result.detail, "no machine is left on the new image"
+    stop = events.index(f"m1: stopping; letting its update to {NEW} reach a verdict first")
+    assert events.index("m1: healthy (1 checks passing)", stop) < events.index(f"m1: restoring {OLD}", stop)
+    assert events[-3:] == ["m1: lease released", "m2: lease released", "m3: lease released"]
 
 
 def test_ctrl_c_releases_leases(fly_api: FakeFlyApi) -> None:

@@ -24,6 +24,14 @@ needs the lease nonce in ``fly-machine-lease-nonce``, else 412),
 409 when another owner holds it), ``GET machines/{id}/wait?state=&version=
 (or instance_id=)&timeout=<=60`` (blocks; 408 when it runs out).
 
+Leases follow the Machines API: whoever presents a lease's nonce in
+``fly-machine-lease-nonce`` holds it, whatever process took it. An update of a
+leased machine without that nonce answers 412; a release (DELETE) with another
+nonce 409; a POST with the nonce renews the lease and keeps its nonce; a POST
+without it, while the lease is active, 409 naming the owner. (``GET .../lease``
+shows the nonce to the token's owner: a shortcut of this fake. The driver
+adopts leases only by the nonces it journaled, never by reading them there.)
+
 Behaviour: an update replaces the config, makes a new ``instance_id``, clears
 the check results ("no result yet"), goes ``starting`` -> ``started`` after
 ``start_delay`` and reports checks ``passing`` ``check_delay`` later. State moves
@@ -43,11 +51,14 @@ Control API (methods of :class:`FakeFlyApi`):
   without an answer (after performing the request when ``apply``);
 - ``revert_updates(machine, count=1)``: after the next update of ``machine``
   starts, the platform puts the old config back (new instance, old image);
-- ``hold_lease(machine, owner="alice@example.com", ttl=3600)``: another owner
-  holds the lease (returns its nonce);
+- ``hold_lease(machine, owner="alice@example.com", ttl=3600, description=...)``:
+  another holder has the lease (returns its nonce; ``owner=OWNER`` is another
+  run with our own token, whose nonce we do not know);
+- ``release_lease(machine)``: its holder gives the lease back; ``expire_lease(machine)``:
+  the lease runs out (both as if the holder's time passed, no request needed);
 - ``set_image(machine, image)``: update a machine without a lease, as an earlier
   run would have (records ``opsctl_previous_image``; starts like any update);
-- reads: ``machine(id)``, ``images()``, ``leases()``, ``requests`` (list of
+- reads: ``machine(id)``, ``images()``, ``leases()``, ``lease_nonces()``, ``requests`` (list of
   :class:`Recorded`: method, path, query, headers without the token, body,
   status), ``calls(method, path_suffix)``, ``updates(machine=None)``, ``clear_requests()``.
 """
@@ -260,11 +271,30 @@ class FakeFlyApi:
         with self._cond:
             self._machines[machine].reverts += count
 
-    def hold_lease(self, machine: str, owner: str = "alice@example.com", ttl: float = 3600) -> str:
+    def hold_lease(
+        self, machine: str, owner: str = "alice@example.com", ttl: float = 3600, description: str = "held by a test"
+    ) -> str:
         nonce = uuid.uuid4().hex
         with self._cond:
-            self._machines[machine].lease = _Lease(owner, nonce, time.time() + ttl, "held by a test")
+            self._machines[machine].lease = _Lease(owner, nonce, time.time() + ttl, description)
         return nonce
+
+    def release_lease(self, machine: str) -> None:
+        """The holder gives the lease back (as a DELETE with its nonce would)."""
+        with self._cond:
+            self._machines[machine].lease = None
+
+    def expire_lease(self, machine: str) -> None:
+        """The lease runs out; its nonce no longer holds the machine."""
+        with self._cond:
+            lease = self._machines[machine].lease
+            if lease is not None:
+                lease.expires_at = time.time() - 1
+
+    def lease_nonces(self) -> dict[str, str]:
+        """Active leases: machine id -> the nonce that holds it."""
+        with self._cond:
+            return {m.id: m.lease.nonce for m in self._machines.values() if m.lease is not None and self._active(m)}
 
     def set_image(self, machine: str, image: str) -> None:
         """Update a machine as an earlier run would have (new instance, starts as usual)."""
