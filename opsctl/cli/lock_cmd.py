@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import typer
 
+from opsctl.cli.application import Application
 from opsctl.cli.common import app_of
 
 app = typer.Typer(help="See or break an environment's deploy lock.", no_args_is_help=True)
@@ -37,8 +40,15 @@ def release(
     env: str = typer.Argument(..., help="Environment, e.g. production."),
     force: bool = typer.Option(False, "--force", help="Required: breaking a lock is deliberate."),
     lock_id: str | None = typer.Option(None, "--id", help="The exact lock id (from `opsctl lock status`)."),
+    yes: bool = typer.Option(
+        False, "--yes", "-y", help="Break it even if its run is still alive on this host (no typed confirmation)."
+    ),
 ) -> None:
     """Break a stuck lock (audited). Only when its run is gone or hung.
+
+    The run that held it stops before its next change (exit 3, naming you).
+    A holder still alive on this host needs you to type the environment's
+    name, or --yes.
 
     \b
     Example:
@@ -49,11 +59,29 @@ def release(
     application = app_of(ctx)
     ws = application.workspace()
     journal = ws.journal(ws.new_run_id(), "lock.release", env)
-    result = break_lock(ws.config, journal, env, lock_id, force=force, finished=ws.run_finished)
+    confirm = _typed_confirmation(application) if application.is_tty and not application.json else None
+    result = break_lock(
+        ws.config, journal, env, lock_id, force=force, yes=yes, confirm=confirm, finished=ws.run_finished
+    )
     if result.holder is None:
         application.output.show(f"{env} is not locked; nothing to release")
     else:
         application.output.show(f"released {env}'s lock (was {result.holder.describe()}); recorded in the audit log")
+
+
+def _typed_confirmation(application: Application) -> Callable[[str, str], bool]:
+    """Asks the person at the terminal to type the environment's name before breaking a live run's lock."""
+
+    def confirm(env: str, warning: str) -> bool:
+        from rich.markup import escape
+        from rich.prompt import Prompt
+
+        output = application.output
+        output.show(f"[bold yellow]{escape(warning)}[/]")
+        typed = Prompt.ask(f"  type [bold]{escape(env)}[/] to break its lock", console=output.console)
+        return typed.strip() == env
+
+    return confirm
 
 
 @app.command("init")

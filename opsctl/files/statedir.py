@@ -23,7 +23,7 @@ def ensure_state_dir(path: Path) -> Path:
     """
     try:
         if not path.is_dir():
-            if os.path.lexists(path):
+            if os.path.lexists(path) and not path.is_dir():  # not made by another thread just now
                 # `mkdir(exist_ok=True)` would say "File exists" about a file or a broken symlink.
                 os.stat(path)  # a broken or looping symlink raises here, and is described below
                 raise BadInput(f"state folder {display_path(path)}: not a directory; {_HINT}")

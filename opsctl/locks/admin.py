@@ -2,7 +2,10 @@
 
 Breaking a lock is deliberate and audited: it needs ``force``, names the
 exact lock on shared stores (a lock may change hands between looking and
-breaking), and writes a ``lock.release`` event as a run of its own.
+breaking), and writes a ``lock.release`` event as a run of its own (its actor
+is the breaker; a run that finds its lock gone names them from this event).
+A holder whose process is still alive on this host may only be waiting at a
+prompt: breaking its lock then needs a second, typed confirmation or ``yes``.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from opsctl.errors import BadInput
+from opsctl.errors import BadInput, RunFailed
 from opsctl.locks import make_lock_backend
 
 if TYPE_CHECKING:
@@ -40,6 +43,18 @@ def lock_holder(config: Config, env: str) -> LockInfo | None:
     return make_lock_backend(config).status(env)
 
 
+# Asked when the holder is alive here: (env, warning) -> did the person type the environment's name?
+Confirm = Callable[[str, str], bool]
+
+
+def alive_warning(holder: LockInfo) -> str:
+    """What breaking a live holder's lock means, in one line."""
+    return (
+        f"run {holder.run} (pid {holder.pid} on this host) is still alive; if you break its lock it stops "
+        f"before its next change, but a change it is making now may overlap the next run's"
+    )
+
+
 def break_lock(
     config: Config,
     journal: Journal,
@@ -47,6 +62,8 @@ def break_lock(
     lock_id: str | None,
     *,
     force: bool,
+    yes: bool = False,
+    confirm: Confirm | None = None,
     finished: Callable[[str], None] | None = None,
 ) -> LockBreak:
     """Break ``env``'s lock (``lock_id``, when given, must be the one held) and journal it.
@@ -54,7 +71,9 @@ def break_lock(
     ``journal`` is the run that records the break (its actor is named as the
     breaker); ``finished`` is told its run id once the event is written (the
     workspace's after-run hooks: the S3 mirror uploads it). A free lock is
-    no error: nothing is released and nothing is journaled.
+    no error: nothing is released and nothing is journaled. A holder alive on
+    this host needs ``yes`` or ``confirm`` (the person types the environment's
+    name); without either it is BadInput naming ``--yes``.
     """
     config.environment(env)
     if not force:
@@ -69,6 +88,12 @@ def break_lock(
         return LockBreak(env, None)
     if lock_id is not None and lock_id != holder.lock_id:
         raise BadInput(f"--id {lock_id} does not match the lock held ({holder.lock_id}); nothing was released")
+    if not yes and holder.alive_here():
+        warning = alive_warning(holder)
+        if confirm is None:
+            raise BadInput(f"{warning}; to break it anyway, run in a terminal to confirm, or pass --yes")
+        if not confirm(env, warning):
+            raise RunFailed(f"not confirmed: {env} was not typed; {env}'s lock was not released")
     removed = backend.force_release(env, lock_id or holder.lock_id)
     journal.event(
         "lock.release",

@@ -1,7 +1,17 @@
-"""The lock interface shared by the file and DynamoDB backends."""
+"""The lock interface shared by the file and DynamoDB backends, and the fencing token of a held lock.
+
+A lock that was broken (``opsctl lock release --force``) or taken over after
+expiry may still be *believed* held by its old run: a process waiting at a
+prompt does not notice. Every acquisition therefore gets a
+:class:`FencingToken` (a random id and a generation that only grows per
+environment), and :meth:`LockHandle.check` asks the store whether the lock is
+still this acquisition's. A run calls it at each change it is about to make
+(step starts, every mutating platform call) and stops with :class:`LockLost`.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from abc import ABC, abstractmethod
@@ -9,7 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from opsctl.errors import Locked
+from opsctl.errors import ExitCode, Locked, OpsctlError
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,12 @@ class LockInfo:
         now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         return cls(env, run, actor, runbook, lock_id, socket.gethostname(), os.getpid(), now)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LockInfo:
+        """The holder as :meth:`as_dict` wrote it (other keys, such as the token, are ignored)."""
+        names = cls.__dataclass_fields__
+        return cls(**{key: value for key, value in data.items() if key in names})
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -43,15 +59,92 @@ class LockInfo:
             f"{self.env} is locked by {self.describe()}; wait for it to finish, or see `opsctl lock status {self.env}`"
         )
 
+    def alive_here(self) -> bool:
+        """True when the holder's process runs on this host now (same host name, its pid exists).
+
+        A live holder may be waiting at a prompt: breaking its lock lets two
+        runs change the environment at once, so the CLI asks again.
+        """
+        if not self.pid or self.host != socket.gethostname():
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # it exists, under another user
+            return True
+        except OSError:
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class FencingToken:
+    """One acquisition of one environment's lock.
+
+    ``id`` is random and names this acquisition only; ``generation`` grows by
+    one at every acquisition of the environment's lock, so a later holder
+    always has a larger number than any earlier one.
+    """
+
+    id: str
+    generation: int
+
+    def __str__(self) -> str:
+        return f"generation {self.generation}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "generation": self.generation}
+
+
+class LockLost(OpsctlError):
+    """The run's lock was broken or taken over while it ran: it must not change anything more.
+
+    ``holder`` is who holds the lock now (None: nobody); ``where`` says where
+    the run noticed (``before step deploy``), filled in by the step runner.
+    The run turns this into a NeedsHuman message naming the breaker.
+    """
+
+    exit_code = ExitCode.NEEDS_HUMAN
+
+    def __init__(self, env: str, token: FencingToken, holder: LockInfo | None, where: str = "") -> None:
+        self.env = env
+        self.token = token
+        self.holder = holder
+        self.where = where
+        at = f" {where}" if where else ""
+        super().__init__(f"lost the lock on {env}{at}: it was broken or taken over")
+
+    def at(self, where: str) -> LockLost:
+        """The same loss, noticed ``where`` (the first place named is kept)."""
+        return self if self.where else LockLost(self.env, self.token, self.holder, where)
+
 
 class LockHandle(ABC):
     info: LockInfo
+    token: FencingToken
     # Set when the lock turned out broken or taken over while held (the run stops before its next change).
     lost: bool = False
 
     @abstractmethod
     def release(self) -> None:
-        """Give the lock back (idempotent)."""
+        """Give the lock back (idempotent); never touches a lock that is no longer this acquisition's."""
+
+    def check(self) -> None:
+        """Raise :class:`LockLost` (and set ``lost``) unless the store still holds this acquisition's lock."""
+        if self.lost:
+            raise LockLost(self.info.env, self.token, self._holder_now())
+        if not self._still_ours():
+            self.lost = True
+            raise LockLost(self.info.env, self.token, self._holder_now())
+
+    @abstractmethod
+    def _still_ours(self) -> bool:
+        """Ask the store whether the lock is still this acquisition's."""
+
+    @abstractmethod
+    def _holder_now(self) -> LockInfo | None:
+        """Who holds the lock now (for the message), or None."""
 
     def __enter__(self) -> LockHandle:
         return self
@@ -76,3 +169,10 @@ class LockBackend(ABC):
     @abstractmethod
     def force_release(self, env: str, lock_id: str | None) -> LockInfo | None:
         """Break a stuck lock; returns what was removed. ``lock_id`` must match when the backend needs it."""
+
+
+def holder_of(backend: LockBackend, env: str) -> LockInfo | None:
+    """``backend.status(env)``, or None when even that cannot be read (for messages only)."""
+    with contextlib.suppress(OpsctlError, OSError):
+        return backend.status(env)
+    return None

@@ -2,18 +2,23 @@
 
 Item (key ``lock_key`` = ``<service>/<env>``)::
 
-    lock_key, service, env, lock_id, token, run, actor, host, pid, runbook,
-    created (ISO), expires_at (epoch seconds, N), purge_at (N), heartbeat (ISO)
+    lock_key, service, env, lock_id, token, generation (N), run, actor, host, pid,
+    runbook, created (ISO), expires_at (epoch seconds, N), purge_at (N), heartbeat (ISO)
 
-* acquire: ``PutItem`` if the item is absent or its ``expires_at`` is in the
-  past. A failed condition returns the holder (``ALL_OLD``), named in the
-  Locked error (exit 4). Expiry is *always* decided by ``expires_at``;
-  DynamoDB's TTL (on ``purge_at``, a day later) only tidies old items, since
+* acquire: ``UpdateItem`` if the item is absent or its ``expires_at`` is in the
+  past; the same write sets every holder field, a fresh random ``token`` and
+  ``generation = generation + 1`` (the fencing token: it only grows). A failed
+  condition returns the holder (``ALL_OLD``), named in the Locked error (exit 4).
+  Expiry is *always* decided by ``expires_at``; DynamoDB's TTL (on
+  ``purge_at``, a day later) only tidies items of holders that vanished, since
   TTL deletion may lag by days.
-* heartbeat: while the run lives, a thread pushes ``expires_at`` forward
-  (``UpdateItem`` conditional on the acquisition's secret ``token``).
-* release: ``DeleteItem`` conditional on ``lock_id`` *and* ``token``: only the
-  owner's acquisition can do it. ``force_release`` needs the exact ``lock_id``.
+* heartbeat and :meth:`DynamoLockHandle.check`: push ``expires_at`` forward
+  (``UpdateItem`` conditional on the acquisition's secret ``token``); a failed
+  condition means the lock was broken or taken over.
+* release: frees the item (``expires_at`` 0, no ``token``, no ``purge_at``)
+  conditional on ``lock_id`` *and* ``token``: only the owner's acquisition can
+  do it, and the item keeps its ``generation`` for the next holder.
+  ``force_release`` frees it the same way but needs the exact ``lock_id``.
 
 Every conditional call recognises its own earlier success, so botocore's
 retries after a lost answer are harmless. Expiry compares the acquirer's clock
@@ -32,13 +37,14 @@ from typing import Any
 from opsctl.aws.client import aws_client
 from opsctl.aws.errors import aws_problem, error_code
 from opsctl.config import Locks
-from opsctl.errors import BadInput
-from opsctl.locks.base import LockBackend, LockHandle, LockInfo
+from opsctl.errors import BadInput, OpsctlError
+from opsctl.locks.base import FencingToken, LockBackend, LockHandle, LockInfo, holder_of
 
 KEY = "lock_key"
 TTL_ATTRIBUTE = "purge_at"
 PURGE_AFTER = 86400.0  # DynamoDB TTL may delete an item up to days after this; only tidiness depends on it
 MAX_HEARTBEAT = 300.0
+GENERATION = "generation"
 _CONFLICT = "ConditionalCheckFailedException"
 
 
@@ -55,14 +61,16 @@ def _n(value: float) -> dict[str, str]:
 
 
 class DynamoLockHandle(LockHandle):
-    """A held lock; its heartbeat runs until :meth:`release`. ``lost`` turns true if
-    a heartbeat finds the lock broken or taken over (the run itself is not stopped)."""
+    """A held lock; its heartbeat runs until :meth:`release`. ``lost`` turns true if a heartbeat
+    or :meth:`check` finds the lock broken or taken over (the run stops before its next change)."""
 
-    def __init__(self, backend: DynamoLockBackend, info: LockInfo, token: str, interval: float) -> None:
+    def __init__(self, backend: DynamoLockBackend, info: LockInfo, token: FencingToken, interval: float) -> None:
         self.backend = backend
         self.info = info
         self.token = token
         self.lost = False
+        # Until when the store is known to hold our lock (its expires_at at our last confirmed write).
+        self._confirmed_until = backend.clock() + backend.config.ttl
         self._stop = threading.Event()
         self._released = False
         self._thread = threading.Thread(
@@ -73,12 +81,31 @@ class DynamoLockHandle(LockHandle):
     def _beat(self, interval: float) -> None:
         while not self._stop.wait(interval):
             try:
-                still_ours = self.backend.extend(self.info.env, self.token)
+                still_ours = self._extend()
             except Exception:  # noqa: S112 - a transient error: the lock holds until expires_at; try again
                 continue
             if not still_ours:
                 self.lost = True
                 return
+
+    def _extend(self) -> bool:
+        now = self.backend.clock()
+        ours = self.backend.extend(self.info.env, self.token.id)
+        if ours:
+            self._confirmed_until = now + self.backend.config.ttl
+        return ours
+
+    def _still_ours(self) -> bool:
+        """The heartbeat's conditional write, now: it both checks the token and pushes expiry ahead."""
+        try:
+            return self._extend()
+        except OpsctlError:
+            # DynamoDB did not answer. Until our last confirmed expiry nobody can take the lock over;
+            # after it, someone may have: stop rather than change things unfenced.
+            return self.backend.clock() < self._confirmed_until
+
+    def _holder_now(self) -> LockInfo | None:
+        return holder_of(self.backend, self.info.env)
 
     def release(self) -> None:
         if self._released:
@@ -86,7 +113,7 @@ class DynamoLockHandle(LockHandle):
         self._released = True
         self._stop.set()
         self._thread.join(timeout=30)
-        self.backend.delete_own(self.info, self.token)
+        self.backend.delete_own(self.info, self.token.id)
 
 
 class DynamoLockBackend(LockBackend):
@@ -136,7 +163,7 @@ class DynamoLockBackend(LockBackend):
 
     def acquire(self, info: LockInfo) -> LockHandle:
         token = secrets.token_hex(16)
-        for _ in range(3):  # a holder that releases between our put and our read: try again
+        for _ in range(3):  # a holder that releases between our write and our read: try again
             now = self.clock()
             info = LockInfo(
                 info.env,
@@ -150,31 +177,41 @@ class DynamoLockBackend(LockBackend):
                 _iso(now + self.config.ttl),
             )
             try:
-                self._put_if_free(self._item(info, token, now), now)
+                taken = self._take_if_free(self._item(info, token, now), now)
             except Exception as exc:
                 if error_code(exc) != _CONFLICT:
                     raise
                 old = getattr(exc, "response", {}).get("Item") or self._get(info.env)
-                if old is None:
+                if old is None or _expired(old, now):
                     continue
                 if old.get("token", {}).get("S") != token:
                     raise _info_of(old).locked_error() from None
-                # Our own put landed and botocore re-sent it after a lost answer.
-            return DynamoLockHandle(self, info, token, self.heartbeat)
+                taken = old  # our own write landed and botocore re-sent it after a lost answer
+            fencing = FencingToken(token, int(float(taken.get(GENERATION, {}).get("N", "0"))))
+            return DynamoLockHandle(self, info, fencing, self.heartbeat)
         raise BadInput(f"{info.env}'s lock changed hands three times while we tried to take it; try again")
 
-    def _put_if_free(self, item: dict[str, Any], now: float) -> None:
-        self._call(
+    def _take_if_free(self, item: dict[str, Any], now: float) -> dict[str, Any]:
+        """Write ``item``'s fields and the next generation if the lock is free; the item as written."""
+        fields = {name: value for name, value in item.items() if name != KEY}
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":f{i}": value for i, value in enumerate(fields.values())}
+        assignments = ", ".join(f"{name} = :f{i}" for i, name in enumerate(names))
+        answer = self._call(
             "taking the deploy lock",
-            lambda: self.client.put_item(
+            lambda: self.client.update_item(
                 TableName=self.config.table,
-                Item=item,
+                Key=self._key(str(item["env"]["S"])),
+                UpdateExpression=f"SET {assignments}, #gen = if_not_exists(#gen, :zero) + :one",
                 ConditionExpression="attribute_not_exists(#k) OR #exp < :now",
-                ExpressionAttributeNames={"#k": KEY, "#exp": "expires_at"},
-                ExpressionAttributeValues={":now": _n(now)},
+                ExpressionAttributeNames={**names, "#k": KEY, "#exp": "expires_at", "#gen": GENERATION},
+                ExpressionAttributeValues={**values, ":now": _n(now), ":zero": {"N": "0"}, ":one": {"N": "1"}},
+                ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             ),
         )
+        attributes: dict[str, Any] = answer.get("Attributes") or {}
+        return attributes
 
     def _item(self, info: LockInfo, token: str, now: float) -> dict[str, Any]:
         expires = now + self.config.ttl
@@ -237,56 +274,71 @@ class DynamoLockBackend(LockBackend):
     def delete_own(self, info: LockInfo, token: str) -> None:
         """The owner's release: a no-op when the lock was already broken or taken over."""
         try:
-            self._call(
+            self._free(
+                info.env,
                 "releasing the deploy lock",
-                lambda: self.client.delete_item(
-                    TableName=self.config.table,
-                    Key=self._key(info.env),
-                    ConditionExpression="#id = :id AND #token = :token",
-                    ExpressionAttributeNames={"#id": "lock_id", "#token": "token"},
-                    ExpressionAttributeValues={":id": _s(info.lock_id), ":token": _s(token)},
-                ),
+                "#id = :id AND #token = :token",
+                {":id": _s(info.lock_id), ":token": _s(token)},
             )
         except Exception as exc:
             if error_code(exc) != _CONFLICT:
                 raise
 
+    def _free(self, env: str, what: str, condition: str, values: dict[str, Any]) -> dict[str, Any]:
+        """Free the lock if ``condition`` holds, keeping the item (and its generation); the item before."""
+        answer = self._call(
+            what,
+            lambda: self.client.update_item(
+                TableName=self.config.table,
+                Key=self._key(env),
+                UpdateExpression="SET #exp = :free, #beat = :now REMOVE #token, #purge",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={
+                    "#id": "lock_id",
+                    "#token": "token",
+                    "#exp": "expires_at",
+                    "#beat": "heartbeat",
+                    "#purge": TTL_ATTRIBUTE,
+                },
+                ExpressionAttributeValues={**values, ":free": _n(0), ":now": _s(_iso(self.clock()))},
+                ReturnValues="ALL_OLD",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            ),
+        )
+        old: dict[str, Any] = answer.get("Attributes") or {}
+        return old
+
     def status(self, env: str) -> LockInfo | None:
         item = self._get(env)
-        if item is None or float(item["expires_at"]["N"]) < self.clock():
-            return None  # an expired item is a free lock, whatever DynamoDB's TTL has done yet
+        if item is None or _expired(item, self.clock()):
+            return None  # an expired or released item is a free lock, whatever DynamoDB's TTL has done yet
         return _info_of(item)
 
     def force_release(self, env: str, lock_id: str | None) -> LockInfo | None:
-        """Delete the lock only if it is still ``lock_id``: a lock re-taken meanwhile survives."""
+        """Free the lock only if it is still ``lock_id``: a lock re-taken meanwhile survives."""
         if not lock_id:
             raise BadInput(
                 f"breaking {env}'s shared lock needs --id LOCK_ID, exactly as `opsctl lock status {env}` shows it"
             )
         try:
-            answer = self._call(
-                "breaking the deploy lock",
-                lambda: self.client.delete_item(
-                    TableName=self.config.table,
-                    Key=self._key(env),
-                    ConditionExpression="#id = :id",
-                    ExpressionAttributeNames={"#id": "lock_id"},
-                    ExpressionAttributeValues={":id": _s(lock_id)},
-                    ReturnValues="ALL_OLD",
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                ),
+            old = self._free(
+                env, "breaking the deploy lock", "#id = :id AND attribute_exists(#token)", {":id": _s(lock_id)}
             )
         except Exception as exc:
             if error_code(exc) != _CONFLICT:
                 raise
             held = getattr(exc, "response", {}).get("Item")
-            if held is None:
-                return None
+            if held is None or "token" not in held:
+                return None  # free already (released, or broken by someone else first)
             raise BadInput(
                 f"--id {lock_id} does not match the lock held ({_info_of(held).lock_id}); nothing was released"
             ) from None
-        old = answer.get("Attributes")
         return _info_of(old) if old else None
+
+
+def _expired(item: dict[str, Any], now: float) -> bool:
+    """A released, broken or timed-out lock: free for the next acquisition."""
+    return "token" not in item or float(item.get("expires_at", {}).get("N", "0")) < now
 
 
 def _info_of(item: dict[str, Any]) -> LockInfo:

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opsctl.errors import BadInput
+from opsctl.files.oserrors import describe_os_error
+from opsctl.files.paths import display_path
 
 if TYPE_CHECKING:
     from opsctl.engine.loader import LoadedChecklist
@@ -162,10 +164,14 @@ class ProgressFile:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def load(self) -> dict[str, Any]:
-        if not self.path.exists():
+        if not os.path.lexists(self.path):
             return {}
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            text = self.path.read_text(encoding="utf-8")
+        except OSError as exc:  # a folder or a dangling symlink at the path: the machine's state, not a bug
+            raise BadInput(f"onboarding progress {describe_os_error(self.path, exc)}") from None
+        try:
+            data = json.loads(text)
             items = data["items"]
             if not isinstance(items, dict):
                 raise TypeError("items is not a mapping")
@@ -190,12 +196,15 @@ class ProgressFile:
 
     def _write(self, data: dict[str, Any]) -> None:
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle, indent=2, sort_keys=True)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except OSError as exc:  # a full disk, a folder at the path: one line, exit 2
+            raise BadInput(f"onboarding progress {describe_os_error(self.path, exc)}") from None
 
 
 @contextmanager
@@ -204,8 +213,14 @@ def _folder_lock(folder: Path) -> Iterator[None]:
     from opsctl.files.statedir import ensure_state_dir
 
     ensure_state_dir(folder.parent)
-    folder.mkdir(mode=0o700, exist_ok=True)
-    fd = os.open(folder, os.O_RDONLY)
+    try:
+        if os.path.lexists(folder) and not folder.is_dir():
+            os.stat(folder)  # a dangling symlink raises here, and is described below
+            raise BadInput(f"onboarding progress folder {display_path(folder)}: not a directory; move it away")
+        folder.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise BadInput(f"onboarding progress folder {describe_os_error(folder, exc)}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -218,6 +233,8 @@ def _resolution(item: dict[str, Any]) -> str | None:
     if item["status"] in ("passed", "warned"):
         return "done"
     detail = item.get("detail") or {}
+    if item["status"] == "not_applicable":  # its `when` is false (older runs recorded it as skipped)
+        return "skipped"
     if item["status"] == "skipped" and (detail.get("skipped_by") or str(item["summary"]).startswith("condition is")):
         return "skipped"
     return None

@@ -102,8 +102,12 @@ def mutate(
     base_delay: float,
     on_retry: Callable[[str], None] | None = None,
     redact: Callable[[str], str] = str,
+    fence: Callable[[], None] | None = None,
 ) -> T:
     """Make one mutating call at most once in effect.
+
+    ``fence`` is called right before every send (the first and each re-send):
+    it raises when the run lost its environment's lock, and then nothing is sent.
 
     Throttling is a clear rejection: wait and re-send. After an ambiguous
     error (timeout, dropped connection, 5xx) the call may have been applied,
@@ -118,6 +122,8 @@ def mutate(
     attempt = 0
     while True:
         attempt += 1
+        if fence is not None:
+            fence()
         try:
             return send()
         except (BotoCoreError, ClientError) as exc:

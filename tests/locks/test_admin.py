@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from typer.testing import CliRunner
 
 from opsctl.cli.app import app
 from opsctl.cli.application import Application
-from opsctl.errors import BadInput
+from opsctl.errors import BadInput, RunFailed
 from opsctl.locks import make_lock_backend
 from opsctl.locks.admin import LockBreak, break_lock, lock_holder
 from opsctl.locks.base import LockHandle, LockInfo
@@ -139,4 +140,82 @@ def test_the_commands_print_one_line_each(tmp_path: Path) -> None:
         "",
     )
     assert [(e["step"], e["actor"]) for e in events(ws)] == [("lock.release", "oncall@example.com")]
+    handle.release()
+
+
+# --- a holder still alive on this host -----------------------------------------------------------------------------
+
+
+def hold_alive(ws: Workspace) -> LockHandle:
+    """A lock held by this very process: alive, on this host (as a run waiting at a prompt would be)."""
+    return make_lock_backend(ws.config).acquire(
+        LockInfo.for_run("staging", "r-live", "alice@example.com", "deploy", "r-live")
+    )
+
+
+ALIVE = (
+    f"run r-live (pid {os.getpid()} on this host) is still alive; if you break its lock it stops before its next "
+    "change, but a change it is making now may overlap the next run's"
+)
+
+
+def test_a_live_holder_is_not_broken_without_yes_or_a_typed_confirmation(tmp_path: Path) -> None:
+    ws = make_workspace(tmp_path)
+    handle = hold_alive(ws)
+    with pytest.raises(BadInput) as caught:
+        breaking(ws)
+    assert str(caught.value) == f"{ALIVE}; to break it anyway, run in a terminal to confirm, or pass --yes"
+    asked: list[tuple[str, str]] = []
+
+    def refuse(env: str, warning: str) -> bool:
+        asked.append((env, warning))
+        return False
+
+    with pytest.raises(RunFailed) as declined:
+        breaking(ws, confirm=refuse)
+    assert str(declined.value) == "not confirmed: staging was not typed; staging's lock was not released"
+    assert declined.value.exit_code == 1
+    assert asked == [("staging", ALIVE)]
+    assert lock_holder(ws.config, "staging") == handle.info
+    assert events(ws) == []
+    assert breaking(ws, confirm=lambda _env, _warning: True).removed == handle.info
+    handle.release()
+    handle = hold_alive(ws)
+    assert breaking(ws, yes=True).removed == handle.info
+    assert [e["step"] for e in events(ws)] == ["lock.release", "lock.release"]
+    handle.release()
+
+
+def test_the_command_asks_for_the_environment_name_at_a_terminal(tmp_path: Path) -> None:
+    path = write_config(tmp_path)
+    ws = Workspace.load(str(path))
+    handle = hold_alive(ws)
+
+    def release(typed: str, *extra: str) -> tuple[int, str, str]:
+        result = CliRunner().invoke(
+            app,
+            ["--config", str(path), "lock", "release", "staging", "--force", *extra],
+            obj=Application(actor="oncall@example.com", interactive=True, no_color=True),
+            env={"COLUMNS": "400"},
+            input=typed,
+        )
+        return result.exit_code, result.stdout, result.stderr
+
+    code, out, err = release("prod\n")
+    assert code == 1
+    assert out == f"{ALIVE}\n  type staging to break its lock: "
+    assert err == "error: not confirmed: staging was not typed; staging's lock was not released\n"
+    assert lock_holder(ws.config, "staging") == handle.info
+    code, out, _ = release("staging\n")
+    assert code == 0
+    assert out.endswith(f"released staging's lock (was {handle.info.describe()}); recorded in the audit log\n")
+    handle.release()
+    handle = hold_alive(ws)
+    assert cli(path, "lock", "release", "staging", "--force") == (
+        2,
+        "",
+        f"error: {ALIVE}; to break it anyway, run in a terminal to confirm, or pass --yes\n",
+    )
+    code, out, _ = cli(path, "lock", "release", "staging", "--force", "--yes")
+    assert code == 0, out
     handle.release()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -18,7 +20,7 @@ from opsctl.cli.application import Application
 from opsctl.config import Locks
 from opsctl.errors import BadInput, Locked
 from opsctl.locks import make_lock_backend
-from opsctl.locks.base import LockInfo
+from opsctl.locks.base import LockInfo, LockLost
 from opsctl.locks.dynamodb import DynamoLockBackend
 from tests.support import moto_server as aws_support
 from tests.support.context import write_config
@@ -195,7 +197,17 @@ def test_cli_lock_status_and_forced_release_need_the_exact_id_and_are_audited(te
     )
     code, _, err = _cli(path, "lock", "release", "staging", "--force", "--id", "r-other")
     assert (code, err) == (2, "error: --id r-other does not match the lock held (r-alice); nothing was released\n")
-    code, out, _ = _cli(path, "lock", "release", "staging", "--force", "--id", "r-alice", actor="oncall@example.com")
+    # alice's lock is held by this very (live) process on this host: breaking it needs --yes without a terminal.
+    code, _, err = _cli(path, "lock", "release", "staging", "--force", "--id", "r-alice", actor="oncall@example.com")
+    assert (code, err) == (
+        2,
+        f"error: run r-alice (pid {os.getpid()} on this host) is still alive; if you break its lock it stops before "
+        "its next change, but a change it is making now may overlap the next run's; to break it anyway, run in a "
+        "terminal to confirm, or pass --yes\n",
+    )
+    code, out, _ = _cli(
+        path, "lock", "release", "staging", "--force", "--id", "r-alice", "--yes", actor="oncall@example.com"
+    )
     assert code == 0, out
     assert "released staging's lock (was run r-alice (deploy) by alice@example.com" in out
     events = [json.loads(line) for line in (tmp_path / ".opsctl" / "audit.jsonl").read_text().splitlines()]
@@ -277,3 +289,80 @@ def test_dynamodb_down_fails_the_deploy_before_it_starts_but_not_status(team: Te
     code, out, _ = _cli(path, "status", "staging")
     assert code == 0
     assert "! lock state unknown: reading the deploy lock (table opsctl-locks): DynamoDB is unreachable" in out
+
+
+# --- fencing tokens ------------------------------------------------------------------------------------------------
+
+
+def _item(team: Team) -> dict[str, Any]:
+    key = {"lock_key": {"S": "hotel-voice-bot/staging"}}
+    item: dict[str, Any] = team.server.client("dynamodb").get_item(TableName=TABLE, Key=key, ConsistentRead=True)
+    return item.get("Item", {})
+
+
+def test_generations_grow_across_releases_breaks_and_takeovers(team: Team) -> None:
+    backend = _backend(team, heartbeat=3600.0)
+    first = backend.acquire(_info("alice@example.com", run="r-1"))
+    assert first.token.generation == 1
+    assert len(first.token.id) == 32
+    first.release()
+    item = _item(team)
+    assert item["generation"] == {"N": "1"}  # a released lock keeps its item, and so its generation
+    assert "token" not in item
+    assert "purge_at" not in item  # TTL never removes it, so the count cannot restart
+    assert backend.status("staging") is None
+    second = backend.acquire(_info("bob@example.com", run="r-2"))
+    assert second.token.generation == 2
+    assert second.token.id != first.token.id
+    assert backend.force_release("staging", "r-2") == second.info
+    third = backend.acquire(_info("carol@example.com", run="r-3"))
+    assert third.token.generation == 3
+    third.release()
+    second.release()  # the broken holder's late release touches nothing
+    assert _item(team)["generation"] == {"N": "3"}
+
+
+def test_check_passes_while_held_and_raises_once_broken(team: Team) -> None:
+    backend = _backend(team, heartbeat=3600.0)
+    handle = backend.acquire(_info("alice@example.com", run="r-alice"))
+    before = backend.status("staging")
+    handle.check()  # the heartbeat's conditional write: it also pushes expiry ahead
+    assert not handle.lost
+    assert before is not None
+    backend.force_release("staging", "r-alice")
+    with pytest.raises(LockLost) as lost:
+        handle.check()
+    assert str(lost.value) == "lost the lock on staging: it was broken or taken over"
+    assert lost.value.holder is None
+    assert handle.lost
+    handle.release()
+
+
+def test_check_names_the_run_that_took_an_expired_lock_over(team: Team) -> None:
+    stale = _backend(team, clock=lambda: time.time() - 3 * 3600, heartbeat=3600.0)
+    old = stale.acquire(_info("gone@example.com", run="r-gone"))
+    new = _backend(team, heartbeat=3600.0).acquire(_info("bob@example.com", run="r-bob"))
+    assert new.token.generation == old.token.generation + 1
+    with pytest.raises(LockLost) as lost:
+        old.check()
+    assert lost.value.holder is not None
+    assert lost.value.holder.run == "r-bob"
+    new.check()
+    new.release()
+    old.release()
+
+
+def test_check_trusts_an_unexpired_lock_while_dynamodb_is_unreachable_and_stops_after(team: Team) -> None:
+    from opsctl.aws.client import aws_client
+
+    now = [time.time()]
+    backend = _backend(team, ttl=600.0, clock=lambda: now[0], heartbeat=3600.0)
+    handle = backend.acquire(_info("alice@example.com", run="r-alice"))
+    reachable = backend.client
+    backend._client = aws_client("dynamodb", region="eu-west-1", endpoint_url=team_support.DEAD_ENDPOINT, retries=0)
+    handle.check()  # nobody can take the lock before its expiry: go on
+    now[0] += 601.0
+    with pytest.raises(LockLost):
+        handle.check()  # past expiry and unconfirmed: someone may hold it now
+    backend._client = reachable
+    handle.release()

@@ -251,3 +251,77 @@ def test_a_damaged_progress_file_is_named(tmp_path: Path) -> None:
         onboarding_status(ws)
     assert str(caught.value).startswith(f"{path}: not valid onboarding progress (")
     assert str(caught.value).endswith("); fix it or move it away")
+
+
+# --- the progress files on a machine in a bad state: one line, exit 2 (never "a bug in opsctl") -------------------
+
+
+def _progress(tmp_path: Path) -> Any:
+    """Alice's progress file under ``tmp_path`` (the current folder: paths show relative to it)."""
+    from datetime import UTC, datetime
+
+    from opsctl.onboarding.progress import ProgressFile
+
+    (tmp_path / ".opsctl").mkdir(exist_ok=True)
+    path = tmp_path / ".opsctl" / "onboarding" / "alice@example.com.json"
+    return ProgressFile(path, ALICE, lambda: datetime(2026, 11, 27, tzinfo=UTC))
+
+
+PASSED = {"status": "passed", "summary": "ok"}
+
+
+def test_a_file_where_the_progress_folder_goes(tmp_path: Path) -> None:
+    progress = _progress(tmp_path)
+    progress.path.parent.write_text("not a folder")
+    with pytest.raises(BadInput) as caught:
+        progress.record("week-1/x", PASSED, run="r1", by=ALICE)
+    assert str(caught.value) == "onboarding progress folder .opsctl/onboarding: not a directory; move it away"
+
+
+def test_a_dangling_symlink_where_the_progress_folder_goes(tmp_path: Path) -> None:
+    progress = _progress(tmp_path)
+    progress.path.parent.symlink_to(tmp_path / "gone")
+    with pytest.raises(BadInput) as caught:
+        progress.record("week-1/x", PASSED, run="r1", by=ALICE)
+    assert str(caught.value) == (
+        "onboarding progress folder .opsctl/onboarding: is a broken symbolic link (its target "
+        f"{tmp_path / 'gone'} does not exist)"
+    )
+
+
+def test_a_folder_or_a_dangling_symlink_at_the_progress_file(tmp_path: Path) -> None:
+    progress = _progress(tmp_path)
+    progress.path.mkdir(parents=True)
+    with pytest.raises(BadInput) as caught:
+        progress.load()
+    assert (
+        str(caught.value)
+        == "onboarding progress .opsctl/onboarding/alice@example.com.json: is a directory, expected a file"
+    )
+    progress.path.rmdir()
+    progress.path.symlink_to(tmp_path / "nowhere.json")
+    with pytest.raises(BadInput) as caught:
+        progress.load()
+    assert str(caught.value) == (
+        "onboarding progress .opsctl/onboarding/alice@example.com.json: is a broken symbolic link (its target "
+        f"{tmp_path / 'nowhere.json'} does not exist)"
+    )
+
+
+def test_a_full_disk_while_saving_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import os
+
+    progress = _progress(tmp_path)
+    real_open = os.open
+
+    def full(path: Any, flags: int, *args: Any) -> int:
+        if str(path).endswith(".tmp"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", full)
+    with pytest.raises(BadInput) as caught:
+        progress.record("week-1/x", PASSED, run="r1", by=ALICE)
+    tmp = f".opsctl/onboarding/.alice@example.com.json.{os.getpid()}.tmp"
+    assert str(caught.value) == f"onboarding progress {tmp}: no space left on the device"

@@ -26,7 +26,9 @@ from opsctl.audit.mirror import MirrorSite
 from opsctl.audit.mirror.checkpoint import Checkpoint, object_hash, signed_message
 from opsctl.audit.mirror.layout import CHECKPOINTS, Snapshot, checkpoint_key, normal_prefix, run_key, snapshot
 from opsctl.audit.mirror.s3 import Bucket
-from opsctl.errors import OpsctlError
+from opsctl.errors import BadInput, OpsctlError
+from opsctl.files.oserrors import describe_os_error
+from opsctl.files.paths import display_path
 from opsctl.files.statedir import ensure_state_dir
 
 STEP = "audit.mirror"
@@ -92,10 +94,16 @@ class Mirror:
 
     def enqueue(self, run_id: str) -> None:
         ensure_state_dir(self.folder.parent)
-        self.queue.mkdir(parents=True, exist_ok=True, mode=0o700)
         entry = self.queue / quote(run_id, safe="-_")
-        if not entry.exists():
-            entry.write_text(json.dumps({"run": run_id, "queued": format_ts(self.clock())}))
+        try:
+            if os.path.lexists(self.queue) and not self.queue.is_dir():
+                os.stat(self.queue)  # a dangling symlink raises here, and is described below
+                raise BadInput(f"audit mirror queue {display_path(self.queue)}: not a directory; move it away")
+            self.queue.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not entry.exists():
+                entry.write_text(json.dumps({"run": run_id, "queued": format_ts(self.clock())}))
+        except OSError as exc:  # a file where the queue folder goes, a full disk: one line, not a bug
+            raise BadInput(f"audit mirror queue {describe_os_error(self.queue, exc)}") from None
 
     def queued(self) -> list[str]:
         if not self.queue.is_dir():
@@ -116,6 +124,15 @@ class Mirror:
         """Upload every queued run and one checkpoint; never raises."""
         if not self.queue.is_dir():
             return FlushResult()
+        try:
+            return self._flush()
+        except OSError as exc:  # the mirror's own files (lock, state) cannot be used: say which, keep the queue
+            behind = 0
+            with contextlib.suppress(OSError):
+                behind = len(self.queued())
+            return FlushResult(behind=behind, error=f"audit mirror {describe_os_error(self.folder, exc)}")
+
+    def _flush(self) -> FlushResult:
         with self._exclusive():
             runs = self.queued()
             if not runs:

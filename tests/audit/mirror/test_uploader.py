@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 import tests.support.team as team_support
@@ -236,3 +237,59 @@ def test_the_mirror_hook_never_raises(team: Team, tmp_path: Path) -> None:
     assert (result.behind, result.uploaded) == (1, ())
     assert result.error is not None
     assert result.error.startswith("uploading to s3://hvb-audit: S3 is unreachable")
+
+
+# --- the mirror's own files on a machine in a bad state: one line, never "a bug in opsctl" ------------------------
+
+
+def _local_mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Mirror:
+    """A mirror whose S3 is never reached (the failures below come first); paths show relative to tmp_path."""
+    from datetime import UTC, datetime
+
+    from opsctl.audit.log import AuditLog
+    from opsctl.audit.mirror import MirrorSite
+    from opsctl.config import S3Audit
+
+    monkeypatch.chdir(tmp_path)
+    state = tmp_path / ".opsctl"
+    site = MirrorSite(
+        S3Audit(bucket=BUCKET), state, AuditLog(state / "audit.jsonl"), "alice@example.com", lambda: datetime.now(UTC)
+    )
+    return Mirror(site, bucket=object())  # type: ignore[arg-type]
+
+
+def test_a_file_where_the_queue_folder_goes_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from opsctl.errors import BadInput
+
+    mirror = _local_mirror(tmp_path, monkeypatch)
+    (tmp_path / ".opsctl" / "mirror").mkdir(parents=True)
+    (tmp_path / ".opsctl" / "mirror" / "queue").write_text("not a folder")
+    with pytest.raises(BadInput) as caught:
+        mirror.enqueue("r20261127-100000-abcdef")
+    assert str(caught.value) == "audit mirror queue .opsctl/mirror/queue: not a directory; move it away"
+
+
+def test_a_queue_entry_that_cannot_be_written_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from opsctl.errors import BadInput
+
+    mirror = _local_mirror(tmp_path, monkeypatch)
+    (tmp_path / ".opsctl" / "mirror" / "queue" / "r20261127-100000-abcdef").mkdir(parents=True)
+    (tmp_path / ".opsctl" / "mirror" / "queue" / "r2").symlink_to(tmp_path / "missing" / "entry")
+    with pytest.raises(BadInput) as caught:
+        mirror.enqueue("r2")
+    assert str(caught.value) == (
+        f"audit mirror queue .opsctl/mirror/queue/r2: is a broken symbolic link (its target "
+        f"{tmp_path / 'missing' / 'entry'} does not exist)"
+    )
+
+
+def test_a_flush_whose_lock_file_cannot_be_opened_reports_and_keeps_the_queue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mirror = _local_mirror(tmp_path, monkeypatch)
+    mirror.enqueue("r20261127-100000-abcdef")
+    (tmp_path / ".opsctl" / "mirror" / "lock").mkdir()
+    result = mirror.flush()  # never raises
+    assert result.error == "audit mirror .opsctl/mirror/lock: is a directory, expected a file"
+    assert result.behind == 1
+    assert mirror.queued() == ["r20261127-100000-abcdef"]
