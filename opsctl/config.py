@@ -194,6 +194,11 @@ class S3Audit(Model):
 
 class Audit(Model):
     s3: S3Audit | None = None
+    hmac_key_env: EnvVarName | None = Field(
+        None,
+        description="env var whose value keys an HMAC on every audit event; promotion, rollback targets and "
+        "audit.verified_in then count only events that carry a valid one",
+    )
 
 
 class Config(Model):

@@ -18,8 +18,11 @@ class VerifiedInParams(BaseModel):
 
 @action("audit.verified_in", VerifiedInParams)
 def verified_in(ctx: RunContext, params: VerifiedInParams) -> Outcome:
-    """The image passed post-deploy verification in another environment (e.g. migrations tested in staging)."""
-    from opsctl.audit.query import load_runs
+    """The image passed post-deploy verification in another environment (e.g. migrations tested in staging).
+
+    With ``audit.hmac_key_env`` only a verification that keyed events record counts (:mod:`opsctl.audit.evidence`).
+    """
+    from opsctl.audit.evidence import refusal, run_evidence
 
     source = params.env or (ctx.env.requires.promoted_from if ctx.env_name else None)
     given = ImageRef.parse(params.image) if params.image else ctx.request.image
@@ -29,11 +32,15 @@ def verified_in(ctx: RunContext, params: VerifiedInParams) -> Outcome:
     if not image:
         return Outcome.failed("no image given: pass --image")
     ctx.config.environment(source)
-    runs = [r for r in load_runs(ctx.journal.log.path, source) if r.image == image]
+    evidence = run_evidence(ctx.journal.log, source)
+    runs = [r for r in evidence.runs if r.image == image]
     verified = [r for r in runs if r.status == "succeeded" and r.verified]
-    if verified:
-        last = verified[-1]
+    counted = [r for r in verified if evidence.counts(r)]
+    if counted:
+        last = counted[-1]
         return Outcome.passed(f"{image} was verified on {source} by run {last.run} ({last.finished})", run=last.run)
+    if verified:
+        return Outcome.failed(refusal(verified[-1]), run=verified[-1].run)
     if runs:
         return Outcome.failed(
             f"{image} did not pass verification on {source}: run {runs[-1].run} ended '{runs[-1].status}'"

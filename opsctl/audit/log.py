@@ -10,10 +10,18 @@ off (``{...,"prev":"..."}``), and ``prev`` is the hash of the line before
 it slices fixed offsets from the end of each line and hashes, which is what
 lets ``opsctl audit verify`` check hundreds of thousands of events a second.
 
+With ``audit.hmac_key_env`` (:mod:`opsctl.audit.keyed`) each line also has a
+fixed-width ``"hmac":"<64 hex>"`` just before ``prev``; cut out by offset, it
+leaves exactly the bytes it signs (those the chain would hash without it).
+
 Writers append under an exclusive ``flock`` with one ``os.write`` of one
 complete line on an ``O_APPEND`` descriptor, then ``fsync``. A crash can
 leave at most a torn last line (no newline); the next writer terminates it
 and records an ``audit.recover`` event naming it, which ``verify`` accepts.
+
+The file is opened with ``O_NOFOLLOW`` and must be a regular file
+(:mod:`opsctl.audit.logfile`); any OS error opening, reading or writing it is
+an :class:`~opsctl.audit.logfile.AuditLogError` naming the path, never a traceback.
 """
 
 from __future__ import annotations
@@ -24,11 +32,13 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from opsctl.audit.keyed import CONFIG_KEY, AuditKey, matches, sign
+from opsctl.audit.logfile import log_error, open_log, write_all
 from opsctl.files.statedir import ensure_state_dir
 from opsctl.values.redact import Redactor
 
@@ -37,6 +47,9 @@ _HASH_MARK = b',"hash":"'
 _PREV_MARK = b',"prev":"'
 _SUFFIX = len(_HASH_MARK) + 64 + 2  # ,"hash":"<64>"}
 _PREV_PART = len(_PREV_MARK) + 64 + 1  # ,"prev":"<64>"
+_HMAC_MARK = b',"hmac":"'
+_HMAC_PART = len(_HMAC_MARK) + 64 + 1  # ,"hmac":"<64>", just before prev when audit.hmac_key_env is set
+HMAC_FIELD = "hmac"
 _MIN_LINE = 1 + _PREV_PART + _SUFFIX
 _TAIL_CHUNK = 64 * 1024
 RECOVER_STEP = "audit.recover"
@@ -64,12 +77,38 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def encode_event(fields: dict[str, Any], prev: str) -> tuple[bytes, str]:
-    """The line (with newline) for ``fields`` chained to ``prev``, and its hash."""
+def encode_event(fields: dict[str, Any], prev: str, secret: bytes | None = None) -> tuple[bytes, str]:
+    """The line (with newline) for ``fields`` chained to ``prev``, and its hash.
+
+    With ``secret`` (the ``audit.hmac_key_env`` key) the line also carries
+    ``"hmac"`` just before ``prev``: the HMAC of the bytes the chain would hash
+    without it, which :func:`keyed_line` cuts back out by offset.
+    """
     body = json.dumps(fields, separators=(",", ":"), ensure_ascii=False, default=_json_default).encode()
-    pre = body[:-1] + _PREV_MARK + prev.encode() + b'"'
+    chained = _PREV_MARK + prev.encode() + b'"'
+    pre = body[:-1] + chained
+    if secret is not None:
+        pre = body[:-1] + _HMAC_MARK + sign(secret, pre + b"}").encode() + b'"' + chained
     digest = hashlib.sha256(pre + b"}").hexdigest()
     return pre + _HASH_MARK + digest.encode() + b'"}\n', digest
+
+
+def keyed_line(line: bytes) -> tuple[str, bytes] | None:
+    """(hmac, the bytes it signs) of an event line (without newline) that carries one; None otherwise."""
+    if _split_line(line) is None:
+        return None
+    pre = line[:-_SUFFIX]
+    mark = len(pre) - _PREV_PART - _HMAC_PART
+    if mark < 1 or pre[mark : mark + len(_HMAC_MARK)] != _HMAC_MARK or pre[-_PREV_PART - 1 : -_PREV_PART] != b'"':
+        return None
+    given = pre[mark + len(_HMAC_MARK) : -_PREV_PART - 1].decode("ascii", "replace")
+    return given, pre[:mark] + pre[-_PREV_PART:] + b"}"
+
+
+def line_keyed(line: bytes, secret: bytes) -> bool:
+    """The line (without newline) carries an HMAC that ``secret`` made: only its holder can write such a line."""
+    found = keyed_line(line)
+    return found is not None and matches(secret, found[1], found[0])
 
 
 def _split_line(line: bytes) -> tuple[str, str] | None:
@@ -146,6 +185,20 @@ def decode_line(raw: bytes) -> dict[str, Any] | None:
 
 
 @dataclass(frozen=True)
+class ChainPosition:
+    """How far a log was verified: the first ``offset`` bytes (``lines`` lines, ``events`` events) chain
+    up to ``head``; ``tail`` is the length of the last of those lines, so the line can be found and its
+    hash compared again before verifying on from here (:mod:`opsctl.audit.precheck`)."""
+
+    offset: int = 0
+    lines: int = 0
+    events: int = 0
+    head: str = GENESIS
+    last_seq: int = 0
+    tail: int = 0
+
+
+@dataclass(frozen=True)
 class VerifyResult:
     ok: bool
     events: int
@@ -154,11 +207,15 @@ class VerifyResult:
     truncated_tail: bool = False
     head: str = GENESIS
     last_seq: int = 0
+    # The end of the verified part (all of it when ok; before the first bad or torn line otherwise).
+    reached: ChainPosition = field(default_factory=ChainPosition)
+    keyed: int | None = None  # events with a valid HMAC (None: no audit.hmac_key_env, or not a full check)
 
     @property
     def message(self) -> str:
         if self.ok:
-            return f"audit log intact: {self.events} events, head {self.head[:12]}"
+            keyed = "" if self.keyed is None else f"; {self.keyed} with a valid HMAC"
+            return f"audit log intact: {self.events} events, head {self.head[:12]}{keyed}"
         return f"line {self.bad_line}: {self.reason}"
 
 
@@ -178,11 +235,19 @@ class AuditLog:
     clock: Callable[[], datetime] = _now
     # Called with each event after it is durably written (the S3 mirror listens here).
     listeners: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
+    # audit.hmac_key_env: every event is keyed with it, and a full verify checks the keys (opsctl.audit.keyed).
+    key: AuditKey | None = None
 
     def append(self, fields: dict[str, Any]) -> dict[str, Any]:
-        """Append one event; returns it as written (with seq, ts, prev and hash)."""
+        """Append one event; returns it as written (with seq, ts, prev and hash; ``hmac`` when keyed).
+
+        AuditLogError (exit 2) when the log cannot be written: not a regular
+        file, a symlink, a full disk, a failing fsync; ConfigError when the
+        configured HMAC key's variable is not set (nothing is written unkeyed).
+        """
+        secret = self.key.secret() if self.key is not None else None
         ensure_state_dir(self.path.parent)
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = open_log(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             tail = self._read_tail(fd)
@@ -195,16 +260,22 @@ class AuditLog:
             elif tail.torn is not None:
                 recovery = self._recovery_fields(fd, tail, fields)
                 seq += 1
-                line, prev = encode_event({"seq": seq, **recovery}, prev)
+                line, prev = encode_event({"seq": seq, **recovery}, prev, secret)
                 chunk = b"\n" + line
             seq += 1
             event = {"seq": seq, "ts": format_ts(self.clock()), **self.redactor.value(fields)}
-            line, digest = encode_event(event, prev)
-            os.write(fd, chunk + line)
+            event.pop(HMAC_FIELD, None)  # reserved, like prev and hash: only the key makes it
+            line, digest = encode_event(event, prev, secret)
+            # One write of whole lines (looped only if the kernel takes part of it); a write cut
+            # short by a full disk leaves a torn tail that the next writer recovers.
+            write_all(fd, chunk + line)
             os.fsync(fd)
+        except OSError as exc:
+            raise log_error(self.path, exc) from None
         finally:
             os.close(fd)  # closing drops the flock
-        written = {**event, "prev": prev, "hash": digest}
+        keyed = keyed_line(line[:-1]) if secret is not None else None
+        written = {**event, **({HMAC_FIELD: keyed[0]} if keyed else {}), "prev": prev, "hash": digest}
         for listener in self.listeners:
             listener(written)
         return written
@@ -247,50 +318,56 @@ class AuditLog:
             "torn_sha256": hashlib.sha256(torn).hexdigest(),
         }
 
-    def verify(self) -> VerifyResult:
-        """Check the whole chain; names the first bad line and why."""
-        if not self.path.exists():
-            return VerifyResult(True, 0)
-        expected = GENESIS
-        events = 0
-        last_seq = 0
-        pending: tuple[int, bytes] | None = None  # a damaged line that a recovery event may explain
-        with self.path.open("rb") as handle:
-            for number, raw in enumerate(handle, start=1):
-                if not raw.endswith(b"\n"):
-                    return VerifyResult(
-                        False,
-                        events,
-                        number,
-                        "truncated tail left by a crash (the last write did not finish); "
-                        "the next opsctl run records a recovery event",
-                        truncated_tail=True,
-                        head=expected,
-                        last_seq=last_seq,
-                    )
-                line = raw[:-1]
-                parts = _split_line(line)
-                if pending is not None:
-                    bad = _check_recovery(line, parts, pending, expected)
-                    if bad:
-                        return VerifyResult(False, events, pending[0], bad, head=expected)
-                    pending = None
-                if parts is None:
-                    pending = (number, line)
-                    continue
-                prev, digest = parts
-                if not _line_ok(line, digest):
-                    return VerifyResult(
-                        False, events, number, "content does not match its hash (the line was edited)", head=expected
-                    )
-                if prev != expected:
-                    return VerifyResult(False, events, number, _chain_reason(number, line, last_seq), head=expected)
-                expected = digest
-                last_seq = _seq_of(line) or last_seq
-                events += 1
-        if pending is not None:
-            return VerifyResult(False, events, pending[0], "not a valid audit event (damaged or edited)", head=expected)
-        return VerifyResult(True, events, head=expected, last_seq=last_seq)
+    def verify(self, since: ChainPosition | None = None) -> VerifyResult:
+        """Check the chain; names the first bad line and why.
+
+        ``since`` verifies only what follows a position an earlier check
+        reached (the caller has made sure the log still holds it there). A log
+        that is not there is intact and empty; one that cannot be read (a
+        symlink, a fifo, a folder) is AuditLogError.
+
+        With ``audit.hmac_key_env`` a full check (no ``since``) also checks
+        every event's HMAC (ConfigError when the key's variable is not set).
+        """
+        secret = self.key.secret() if self.key is not None and since is None else None
+        if not os.path.lexists(self.path):
+            return VerifyResult(True, 0, keyed=None if secret is None else 0)
+        start = since or ChainPosition()
+        try:
+            with os.fdopen(open_log(self.path, os.O_RDONLY), "rb") as handle:
+                handle.seek(start.offset)
+                result = _verify_lines(handle, start)
+                if secret is None or not result.ok:
+                    return result
+                handle.seek(0)
+                return _verify_keys(handle, secret, result)
+        except OSError as exc:
+            raise log_error(self.path, exc) from None
+
+    def line_hash_at(self, position: ChainPosition) -> str | None:
+        """The hash of the last line of ``position`` as the log holds it now (None: not a chained line there).
+
+        Lets a cached position be trusted again cheaply: same bytes before it, as far as that line tells.
+        """
+        if position.offset == 0:
+            return GENESIS
+        start = position.offset - position.tail
+        if position.tail <= 0 or start < 0 or not os.path.lexists(self.path):
+            return None
+        fd = open_log(self.path, os.O_RDONLY)
+        try:
+            data = os.pread(fd, position.tail + 1, start - 1) if start else b"\n" + os.pread(fd, position.tail, 0)
+        except OSError as exc:
+            raise log_error(self.path, exc) from None
+        finally:
+            os.close(fd)
+        if len(data) != position.tail + 1 or not data.startswith(b"\n") or not data.endswith(b"\n"):
+            return None
+        line = data[1:-1]
+        parts = _split_line(line)
+        if parts is None or not _line_ok(line, parts[1]):
+            return None
+        return parts[1]
 
     def events(self) -> Iterator[dict[str, Any]]:
         """Every readable event, oldest first, streamed (damaged lines are skipped; `verify` reports them).
@@ -298,13 +375,99 @@ class AuditLog:
         The plain reader, for a caller holding the log; :func:`opsctl.audit.query.read_events`
         is the fast one (memory-mapped, with marks). Both decode lines with :func:`decode_line`.
         """
-        if not self.path.exists():
+        if not os.path.lexists(self.path):
             return
-        with self.path.open("rb") as handle:
+        with os.fdopen(open_log(self.path, os.O_RDONLY), "rb") as handle:
             for raw in handle:
                 event = decode_line(raw) if raw.endswith(b"\n") else None  # a torn last line is no event yet
                 if event is not None:
                     yield event
+
+
+def _verify_lines(handle: Any, start: ChainPosition) -> VerifyResult:
+    """Verify the lines ``handle`` (binary, at ``start.offset``) reads, chained to ``start``.
+
+    The result's ``reached`` is the end of the last good line, never inside
+    a damaged line and its recovery, so a later check may start there. Per
+    line only a reference is kept (``last``): positions come from
+    ``handle.tell()`` when needed, which keeps verification at full speed.
+    """
+    expected, events, last_seq = start.head, start.events, start.last_seq
+    last: bytes | None = None  # the last good line read here (None: still the one ``start`` ends with)
+    pending: tuple[int, bytes, ChainPosition] | None = None  # a damaged line a recovery event may explain
+
+    def position(end: int, lines: int) -> ChainPosition:
+        tail = len(last) if last is not None else start.tail
+        return ChainPosition(end, lines, events, expected, last_seq, tail)
+
+    def failed(number: int, raw: bytes, reason: str, **more: Any) -> VerifyResult:
+        reached = pending[2] if pending is not None else position(handle.tell() - len(raw), number - 1)
+        return VerifyResult(False, events, number, reason, head=expected, reached=reached, **more)
+
+    number = start.lines
+    for number, raw in enumerate(handle, start=start.lines + 1):
+        if not raw.endswith(b"\n"):
+            return failed(
+                number,
+                raw,
+                "truncated tail left by a crash (the last write did not finish); "
+                "the next opsctl run records a recovery event",
+                truncated_tail=True,
+                last_seq=last_seq,
+            )
+        line = raw[:-1]
+        parts = _split_line(line)
+        if pending is not None:
+            bad = _check_recovery(line, parts, pending[:2], expected)
+            if bad:
+                return failed(pending[0], raw, bad)
+            pending = None
+        if parts is None:
+            pending = (number, line, position(handle.tell() - len(raw), number - 1))
+            continue
+        prev, digest = parts
+        if not _line_ok(line, digest):
+            return failed(number, raw, "content does not match its hash (the line was edited)")
+        if prev != expected:
+            return failed(number, raw, _chain_reason(number, line, last_seq))
+        expected = digest
+        last_seq = _seq_of(line) or last_seq
+        events += 1
+        last = raw
+    if pending is not None:
+        return failed(pending[0], b"", "not a valid audit event (damaged or edited)")
+    return VerifyResult(True, events, head=expected, last_seq=last_seq, reached=position(handle.tell(), number))
+
+
+def _verify_keys(handle: Any, secret: bytes, result: VerifyResult) -> VerifyResult:
+    """Check the HMAC of every event of a chain that verified; ``result`` with how many carry a valid one.
+
+    Events written before the key was configured carry none and are accepted;
+    from the first keyed event on, every event must carry one the key made.
+    """
+    keyed = 0
+    first: int | None = None
+    for number, raw in enumerate(handle, start=1):
+        if not raw.endswith(b"\n"):
+            break  # a torn tail is no event (the chain check accepted it)
+        line = raw[:-1]
+        if _split_line(line) is None:
+            continue  # a damaged line that its recovery event explains: no event
+        found = keyed_line(line)
+        if found is None:
+            if first is None:
+                continue
+            reason = (
+                f"no HMAC, though the events from line {first} on carry one: appended without the "
+                f"{CONFIG_KEY} key (a forged line?)"
+            )
+            return replace(result, ok=False, bad_line=number, reason=reason)
+        if not matches(secret, found[1], found[0]):
+            reason = f"HMAC does not match: a forged or edited line, or one keyed with another {CONFIG_KEY} key"
+            return replace(result, ok=False, bad_line=number, reason=reason)
+        first = first or number
+        keyed += 1
+    return replace(result, keyed=keyed)
 
 
 def _chain_reason(number: int, line: bytes, last_seq: int) -> str:

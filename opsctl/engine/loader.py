@@ -20,6 +20,8 @@ from opsctl.files.yamlsrc import YamlDoc, load_yaml_mapping, validation_error
 
 Kind = Literal["checklists", "runbooks"]
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_EXAMPLE: dict[Kind, str] = {"checklists": "pre-deploy", "runbooks": "rollback"}
+DEFAULT_ROLLBACK = "rollback"  # the runbook a failed step rolls back with when its runbook names none
 
 
 def builtin_dir(kind: Kind) -> Path:
@@ -99,10 +101,51 @@ def load_checklist(name: str, project_dir: Path | None) -> LoadedChecklist:
 
 
 def load_runbook(name: str, project_dir: Path | None) -> LoadedRunbook:
+    """Load ``name`` and everything it refers to: its checklists and the runbook it rolls back with.
+
+    A bad reference found only when a failed deploy reaches for its rollback
+    would leave the failed release running; here it is bad input before any change.
+    """
+    loaded = _load_runbook(name, project_dir)
+    rollback = _rollback_reference(loaded.doc, loaded.model, project_dir)
+    if rollback is not None and rollback != name:
+        # Its own rollback reference is checked by name only: following it would allow loops.
+        _load_runbook(rollback, project_dir)
+    return loaded
+
+
+def _load_runbook(name: str, project_dir: Path | None) -> LoadedRunbook:
     source, doc, model = _parse("runbooks", name, project_dir, Runbook)
     _check_steps(doc, model.steps, project_dir)
+    _rollback_reference(doc, model, project_dir)
     # The digest of the bytes that were parsed: reading the file again could see another file (or block).
     return LoadedRunbook(name, source, model, doc, doc.digest)
+
+
+def _rollback_reference(doc: YamlDoc, model: Runbook, project_dir: Path | None) -> str | None:
+    """The runbook a failed step rolls back with (checked to exist), or None when no step can ask for one."""
+    if model.rollback_runbook is not None:
+        _check_reference(doc, ("rollback_runbook",), "runbooks", model.rollback_runbook, project_dir)
+        return model.rollback_runbook
+    asking = next((i for i, step in enumerate(model.steps) if step.on_failure == "rollback"), None)
+    if asking is None:
+        return None
+    # Without rollback_runbook the runner uses `rollback` (opsctl.runs.rollback): it must exist too.
+    _check_reference(doc, ("steps", asking, "on_failure"), "runbooks", DEFAULT_ROLLBACK, project_dir)
+    return DEFAULT_ROLLBACK
+
+
+def _check_reference(doc: YamlDoc, loc: tuple[str | int, ...], kind: Kind, name: str, project_dir: Path | None) -> None:
+    """``name`` is a well-formed name of an existing ``kind`` file (project or built-in); else where it is written."""
+    singular = kind[:-1]
+    if not _NAME.fullmatch(name):
+        shown = f"'{name}'" if name.isprintable() else repr(name)  # the message stays one line
+        raise doc.error(
+            loc, f"{shown} is not a {singular} name (use letters, digits and dashes, like {_EXAMPLE[kind]})"
+        )
+    known = [source.name for source in sources(kind, project_dir)]
+    if name not in known:
+        raise doc.error(loc, f"no {singular} '{name}' (known: {', '.join(known) or 'none'})")
 
 
 def _check_items(doc: YamlDoc, items: list[Item], key: str) -> None:
@@ -132,6 +175,7 @@ def _check_steps(doc: YamlDoc, steps: list[Step], project_dir: Path | None) -> N
         if step.checklist is not None:
             if step.with_:
                 raise doc.error(("steps", index, "with"), "a checklist step takes no 'with'")
+            _check_reference(doc, ("steps", index, "checklist"), "checklists", step.checklist, project_dir)
             load_checklist(step.checklist, project_dir)  # its own errors name its own file
         elif step.uses is not None:
             _check_action(doc, ("steps", index), step.uses, step.with_)

@@ -17,6 +17,7 @@ from typing import Any
 
 from opsctl.audit.log import format_ts, parse_ts
 from opsctl.audit.query import DEPLOYING, Requested, RunSummary, load_runs, run_events, summarize
+from opsctl.engine.outcome import describe_counts
 from opsctl.incidents import store
 from opsctl.incidents.model import Incident, incident_number
 
@@ -49,7 +50,11 @@ class Entry:
 
 @dataclass(frozen=True)
 class Check:
-    """A verification result of a run: a checklist's verdict, or (``item``) one of its items that did not pass."""
+    """A verification result of a run: a checklist's verdict, or (``item``) one of its items that did not pass.
+
+    A ``waived`` item is a gate the run went past without it being done: a
+    post-mortem names it, with its reason and approvers (in ``summary``).
+    """
 
     name: str
     status: str
@@ -73,6 +78,11 @@ class ChangeRecord:
     def image_after(self) -> str | None:
         return self.run.image_after
 
+    @property
+    def waived(self) -> tuple[Check, ...]:
+        """The gates this run went past by a waiver."""
+        return tuple(c for c in self.checks if c.item and c.status == "waived")
+
     def as_dict(self) -> dict[str, Any]:
         checks = [{"name": c.name, "status": c.status, "summary": c.summary, "item": c.item} for c in self.checks]
         return {
@@ -81,6 +91,7 @@ class ChangeRecord:
             "image_before": self.image_before,
             "image_after": self.image_after,
             "checks": checks,
+            "waived": [{"name": c.name, "summary": c.summary} for c in self.waived],
         }
 
 
@@ -161,17 +172,16 @@ def _run_line(event: dict[str, Any]) -> str:
 
 
 def verification(events: Iterable[dict[str, Any]]) -> tuple[Check, ...]:
-    """A run's checklist verdicts, each followed by its items that failed or warned."""
+    """A run's checklist verdicts, each followed by its items that failed, warned or were waived."""
     checks: list[Check] = []
     pending: dict[str, list[Check]] = {}  # items come before their checklist's verdict in the log
     for event in events:
         step, status = str(event.get("step")), event.get("status")
         if event.get("checklist") and "counts" in event and status in _FINISHED:
             counts = event.get("counts") or {}
-            detail = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
-            checks.append(Check(str(event["checklist"]), str(status), detail))
+            checks.append(Check(str(event["checklist"]), str(status), describe_counts(counts)))
             checks.extend(pending.pop(step, []))
-        elif event.get("uses") and status in ("failed", "warned"):
+        elif event.get("uses") and status in ("failed", "warned", "waived"):
             parent, _, item = step.rpartition("/")
             found = Check(item or step, str(status), str(event.get("summary", "")), item=True)
             pending.setdefault(parent, []).append(found)
@@ -179,7 +189,10 @@ def verification(events: Iterable[dict[str, Any]]) -> tuple[Check, ...]:
 
 
 def _suspects(audit_path: Path, incident: Incident, linked: list[ChangeRecord]) -> list[ChangeRecord]:
-    """Deploys and hot-patches in the incident's environments that finished in the day before it opened."""
+    """Deploys and hot-patches in the incident's environments that finished in the day before it opened.
+
+    Dry runs change nothing, so they never caused anything: they are no suspects.
+    """
     envs = set(incident.envs)
     if not envs:
         return []
@@ -192,6 +205,7 @@ def _suspects(audit_path: Path, incident: Incident, linked: list[ChangeRecord]) 
         and r.runbook in DEPLOYING
         and r.run not in known
         and r.finished
+        and not r.dry_run
         and incident_number(r.incident) is None
         and since <= parse_ts(r.finished) <= incident.opened_at
     ][-SUSPECT_LIMIT:]

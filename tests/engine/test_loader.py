@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from opsctl.engine import loader
-from opsctl.engine.loader import load_checklist, sources
+from opsctl.engine.loader import load_checklist, load_runbook, sources
 from opsctl.errors import BadInput, ConfigError
 from tests.support.util import REAL_BUILTIN_DIR, write_checklist, write_text
 
@@ -223,3 +223,136 @@ def test_builtins_ship_from_the_repository_folder_in_a_checkout() -> None:
     repo = Path(loader.__file__).resolve().parents[2]
     assert REAL_BUILTIN_DIR("checklists") == repo / "checklists"
     assert REAL_BUILTIN_DIR("runbooks") == repo / "runbooks"
+
+
+# --- runbooks: every reference is checked when the runbook loads -------------------------------------
+
+GATE = "title: Gate\nitems:\n  - {id: a, title: A, uses: manual}\n"
+ROLLBACK = "title: Roll back\nsteps:\n  - {id: back, title: Back, uses: platform.rollback}\n"
+DEPLOY = """\
+title: Deploy
+rollback_runbook: {rollback}
+steps:
+  - id: gate
+    title: Gate
+    checklist: {checklist}
+  - id: deploy
+    title: Roll out
+    uses: platform.deploy
+    on_failure: rollback
+"""
+
+
+def write_runbook(name: str, body: str, folder: Path | None = None) -> None:
+    write_text((folder or Path.cwd()) / "runbooks" / f"{name}.yaml", body)
+
+
+def runbook_error(rollback: str = "rollback", checklist: str = "gate") -> str:
+    write_checklist(Path.cwd(), "gate", GATE)
+    write_runbook("rollback", ROLLBACK)
+    write_runbook("hot-patch", ROLLBACK.replace("Roll back", "Hot-patch"))
+    write_runbook("deploy", DEPLOY.format(rollback=rollback, checklist=checklist))
+    with pytest.raises(ConfigError) as caught:
+        load_runbook("deploy", Path.cwd())
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+def test_a_runbook_loads_with_its_references() -> None:
+    write_checklist(Path.cwd(), "gate", GATE)
+    write_runbook("rollback", ROLLBACK)
+    write_runbook("deploy", DEPLOY.format(rollback="rollback", checklist="gate"))
+
+    loaded = load_runbook("deploy", Path.cwd())
+
+    assert (loaded.model.rollback_runbook, [s.checklist for s in loaded.model.steps]) == ("rollback", ["gate", None])
+
+
+def test_an_unknown_rollback_runbook_is_named_with_the_known_ones() -> None:
+    assert runbook_error(rollback="does-not-exist") == (
+        "runbooks/deploy.yaml:2: rollback_runbook: no runbook 'does-not-exist' (known: deploy, hot-patch, rollback)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        ("../../etc/passwd", "'../../etc/passwd'"),
+        ("a/b", "'a/b'"),
+        ("'..'", "'..'"),
+        ("Rollback", "'Rollback'"),
+        ("'.hidden'", "'.hidden'"),
+        ('"rollback\\n"', "'rollback\\n'"),  # a newline after a valid name: still one line, and refused
+    ],
+)
+def test_a_rollback_runbook_that_is_not_a_runbook_name(written: str, shown: str) -> None:
+    assert runbook_error(rollback=written) == (
+        f"runbooks/deploy.yaml:2: rollback_runbook: {shown} is not a runbook name "
+        "(use letters, digits and dashes, like rollback)"
+    )
+
+
+def test_an_unknown_checklist_step_is_named_where_it_is_written() -> None:
+    assert runbook_error(checklist="pre-deploy") == (
+        "runbooks/deploy.yaml:6: steps -> 0 -> checklist: no checklist 'pre-deploy' (known: gate)"
+    )
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "../checklists/gate", "Gate"])
+def test_a_checklist_step_that_is_not_a_checklist_name(name: str) -> None:
+    assert runbook_error(checklist=f"'{name}'") == (
+        f"runbooks/deploy.yaml:6: steps -> 0 -> checklist: '{name}' is not a checklist name "
+        "(use letters, digits and dashes, like pre-deploy)"
+    )
+
+
+def test_a_rollback_step_without_rollback_runbook_needs_the_default_one() -> None:
+    write_checklist(Path.cwd(), "gate", GATE)
+    write_runbook("deploy", DEPLOY.format(rollback="null", checklist="gate"))
+
+    with pytest.raises(ConfigError) as caught:
+        load_runbook("deploy", Path.cwd())
+
+    assert (
+        str(caught.value) == "runbooks/deploy.yaml:10: steps -> 1 -> on_failure: no runbook 'rollback' (known: deploy)"
+    )
+
+
+def test_a_runbook_with_no_rollback_step_needs_no_rollback_runbook() -> None:
+    write_runbook("tidy", "title: Tidy\nsteps:\n  - {id: plan, title: Plan, uses: platform.plan}\n")
+
+    assert load_runbook("tidy", Path.cwd()).model.rollback_runbook is None
+
+
+def test_the_rollback_runbook_is_loaded_too_and_its_errors_name_its_file() -> None:
+    write_checklist(Path.cwd(), "gate", GATE)
+    write_runbook("rollback", ROLLBACK + "  - {id: verify, title: Verify, checklist: rollback-verify}\n")
+    write_runbook("deploy", DEPLOY.format(rollback="rollback", checklist="gate"))
+
+    with pytest.raises(ConfigError) as caught:
+        load_runbook("deploy", Path.cwd())
+
+    assert (
+        str(caught.value)
+        == "runbooks/rollback.yaml:4: steps -> 1 -> checklist: no checklist 'rollback-verify' (known: gate)"
+    )
+
+
+def test_a_project_runbook_may_roll_back_with_a_built_in_one(builtins: Path) -> None:
+    write_runbook("rollback", ROLLBACK, builtins)
+    write_checklist(Path.cwd(), "gate", GATE)
+    write_runbook("deploy", DEPLOY.format(rollback="rollback", checklist="gate"))
+
+    assert load_runbook("deploy", Path.cwd()).source.origin == "project"
+
+
+def test_runbooks_that_roll_back_with_each_other_load_without_looping() -> None:
+    write_checklist(Path.cwd(), "gate", GATE)
+    write_runbook("deploy", DEPLOY.format(rollback="undo", checklist="gate"))
+    write_runbook("undo", "title: Undo\nrollback_runbook: deploy\n" + ROLLBACK.split("\n", 1)[1])
+    write_runbook("self", DEPLOY.format(rollback="self", checklist="gate"))
+
+    assert load_runbook("deploy", Path.cwd()).model.rollback_runbook == "undo"
+    assert load_runbook("undo", Path.cwd()).model.rollback_runbook == "deploy"
+    assert load_runbook("self", Path.cwd()).model.rollback_runbook == "self"
