@@ -54,12 +54,18 @@ REMOTE_HELP = "Read everyone's history from the S3 audit mirror (audit.s3)."
 
 
 def _load(ws: Any, env: str | None, remote: bool) -> list[Any]:
+    """The runs (oldest first), each whose process is gone (kill -9) told as interrupted."""
     from opsctl.audit.mirror.remote import RemoteStore
     from opsctl.audit.query import load_remote_runs, load_runs
+    from opsctl.runs.stale import Liveness, settle
 
-    if remote:
-        return load_remote_runs(RemoteStore.for_site(ws.mirror_site()), ws.audit, env)
-    return load_runs(ws.audit, env)
+    local = load_runs(ws.audit, env)
+    if not remote:
+        return settle(local, Liveness.of(ws.config))
+    runs = load_remote_runs(RemoteStore.for_site(ws.mirror_site()), ws.audit, env)
+    # File locks are this host's: they say nothing about the runs of other hosts.
+    only = {r.run for r in local} if ws.config.locks.backend == "file" else None
+    return settle(runs, Liveness.of(ws.config), only=only)
 
 
 def releases(
@@ -88,7 +94,7 @@ def releases(
     table = Table(title=f"releases in {env} (newest first)", title_justify="left")
     for column in ("when", "release", "image", "verdict", "run", "actor"):
         table.add_column(column)
-    styles = {"verified": "green", "failed": "red", "rolled_back": "yellow"}
+    styles = {"verified": "green", "failed": "red", "rolled_back": "yellow", "interrupted": "magenta"}
     for r in records:
         table.add_row(
             *_plain(r.when[:19].replace("T", " "), r.id, r.image),

@@ -28,7 +28,7 @@ class EnvironmentStatus:
     warnings: tuple[str, ...]
     last_verified: ReleaseRecord | None
     lock: LockInfo | None
-    runs: tuple[RunSummary, ...]  # the last few, oldest first
+    runs: tuple[RunSummary, ...]  # the last few, oldest first; a run whose process is gone is interrupted
     audit_mirror: Backlog | None  # None when no S3 mirror is configured
 
     def as_dict(self) -> dict[str, Any]:
@@ -52,6 +52,7 @@ def environment_status(ws: Workspace, env: str) -> EnvironmentStatus:
     from opsctl.audit.mirror.uploader import mirror_backlog
     from opsctl.audit.query import last_verified, load_runs
     from opsctl.locks import make_lock_backend
+    from opsctl.runs.stale import Liveness, settle
 
     ws.config.environment(env)
     current: Release | None = None
@@ -71,6 +72,9 @@ def environment_status(ws: Workspace, env: str) -> EnvironmentStatus:
     except OpsctlError as exc:  # a shared lock store that is down must not hide the rest of the status
         holder = None
         warnings = [*warnings, f"lock state unknown: {exc}"]
+    else:
+        # A run killed without a word (kill -9) is "running" in the log forever; its lock says otherwise.
+        runs = settle(runs, Liveness.of(ws.config, holders={env: holder}))
     return EnvironmentStatus(
         env=env,
         platform=described,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
+from opsctl.errors import BadInput
 from opsctl.runs import RunOptions, execute
 from opsctl.workspace import Workspace
 from tests.support import moto_server as aws_support
@@ -59,15 +61,28 @@ def test_default_target_is_the_last_verified_release(tmp_path: Path, ecs_service
     assert "last verified release" in result.steps[0].summary
 
 
-def test_a_verified_release_that_can_no_longer_deploy_falls_back_to_the_platform(
+def test_a_verified_release_that_can_no_longer_deploy_is_no_target_and_to_names_another(
     tmp_path: Path, ecs_service: EcsService
 ) -> None:
+    # Issue 13 item 4: this used to fall back silently to the platform's previous (never verified)
+    # revision; now the rollback stops before any change and asks for --to.
     ws = _workspace(tmp_path, ecs_service)
     for image in ("hvb:1.8.0", "hvb:1.9.0"):
         assert execute(ws, "deploy", "staging", {"image": image, "timeout": 30}, RunOptions()).status == "succeeded"
     ecs_service.client().deregister_task_definition(taskDefinition="hvb:2")  # someone cleaned up by hand
 
-    result = execute(ws, "rollback", "staging", {"timeout": 30}, RunOptions())
+    with pytest.raises(BadInput) as refused:
+        execute(ws, "rollback", "staging", {"timeout": 30}, RunOptions())
+
+    assert str(refused.value) == (
+        "no verified release of staging can be deployed (hvb:2 (hvb:1.8.0) can no longer be deployed: "
+        "task definition hvb:2 is INACTIVE (deregistered); ECS cannot deploy it); "
+        "name one with --to RELEASE (see `opsctl releases staging`)"
+    )
+    assert _running(ecs_service) == "hvb:3"
+
+    result = execute(ws, "rollback", "staging", {"to": "hvb:1", "timeout": 30}, RunOptions())
 
     assert result.status == "succeeded", result.summary
-    assert _running(ecs_service) == "hvb:1", "hvb:2 is INACTIVE: the previous ACTIVE revision is the target"
+    assert _running(ecs_service) == "hvb:1", "hvb:2 is INACTIVE: the previous ACTIVE revision, named with --to"
+    assert result.steps[0].summary == "rolled back to hvb:1 (hvb:1.7.0): named with --to"

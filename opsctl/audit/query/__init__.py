@@ -5,6 +5,7 @@
 - :mod:`~opsctl.audit.query.since`: ``parse_since`` (``--since`` of ``audit show``, ``report``, ``runs``);
 - :mod:`~opsctl.audit.query.runs`: ``RunSummary`` and ``load_runs`` (``runs``, ``status``, ``report``, resume);
 - :mod:`~opsctl.audit.query.releases`: ``release_history`` and ``last_verified`` (``releases``, rollback);
+- :mod:`~opsctl.audit.query.supersede`: ``superseding_run`` (a later run changed the environment: no resume);
 - :mod:`~opsctl.audit.query.remote`: everyone's history, merged from the S3 mirror's store.
 
 Functions take a log's path or an :class:`~opsctl.audit.log.AuditLog`; none
@@ -15,7 +16,13 @@ needs a workspace. Lists for people to read (``release_history``,
 from __future__ import annotations
 
 from opsctl.audit.query.read import LogSource, collector_paused, field_mark, read_events, run_events
-from opsctl.audit.query.releases import ReleaseRecord, last_verified, release_history
+from opsctl.audit.query.releases import (
+    ReleaseRecord,
+    last_judged,
+    last_verified,
+    release_history,
+    verified_releases,
+)
 from opsctl.audit.query.remote import load_remote_runs, merged_events, run_id_floor
 from opsctl.audit.query.runs import (
     DEPLOYING,
@@ -31,6 +38,7 @@ from opsctl.audit.query.runs import (
 )
 from opsctl.audit.query.select import EventFilter, find_events
 from opsctl.audit.query.since import parse_since
+from opsctl.audit.query.supersede import changed_platform, describe_run, superseding_run
 
 __all__ = [
     "DEPLOYING",
@@ -42,9 +50,12 @@ __all__ = [
     "ReleaseRecord",
     "Requested",
     "RunSummary",
+    "changed_platform",
     "collector_paused",
+    "describe_run",
     "field_mark",
     "find_events",
+    "last_judged",
     "last_verified",
     "load_remote_runs",
     "load_runs",
@@ -57,4 +68,6 @@ __all__ = [
     "run_events",
     "run_id_floor",
     "summarize",
+    "superseding_run",
+    "verified_releases",
 ]
