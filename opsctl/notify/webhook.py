@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opsctl.notify import NotReady, render_json, secret_from_env
+from opsctl.notify.channels import NotReady, secret_from_env
 from opsctl.notify.deliver import Request
+from opsctl.notify.messages import render_json
 
 if TYPE_CHECKING:
     from opsctl.engine.context import RunContext
