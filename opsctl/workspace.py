@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from opsctl.audit.keyed import AuditKey
 from opsctl.audit.log import AuditLog, Journal
 from opsctl.config import Config, EcsPlatformConfig, find_config, load_config
 from opsctl.engine.context import NullObserver, Observer, Prompter, RunContext, utcnow
@@ -42,7 +43,8 @@ class Workspace:
     def __post_init__(self) -> None:
         from opsctl.identity.caller import CallerIdentities
 
-        self.audit = AuditLog(self.config.state_path / "audit.jsonl", self.redactor, self.clock)
+        key = AuditKey.named(self.config.audit.hmac_key_env)
+        self.audit = AuditLog(self.config.state_path / "audit.jsonl", self.redactor, self.clock, key=key)
         self.identities = CallerIdentities()
         if self.config.audit.s3 is not None:
             from opsctl.audit.mirror import attach

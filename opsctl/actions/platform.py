@@ -1,17 +1,18 @@
-"""Platform actions: ``platform.plan``, ``platform.deploy``, ``platform.rollback``, ``rollback.ready``."""
+"""Platform actions: ``platform.plan``, ``platform.deploy``, ``rollback.plan``, ``platform.rollback``,
+``rollback.ready`` (which release a rollback chooses, and why: :mod:`opsctl.actions.rollback_target`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict
 
+from opsctl.actions.platform_leases import journaled_leases, lease_journal
+from opsctl.actions.rollback_target import choose_target
 from opsctl.config import Duration
 from opsctl.engine.actions import action
 from opsctl.engine.context import RunContext
 from opsctl.engine.outcome import Outcome
 from opsctl.errors import BadInput, Interrupted
-from opsctl.platforms.base import Release, RolloutOptions, RolloutResult, RolloutStatus
+from opsctl.platforms.base import RolloutOptions, RolloutResult, RolloutStatus
 from opsctl.values.durations import format_duration
 from opsctl.values.imageref import ImageRef
 
@@ -26,6 +27,9 @@ def _options(ctx: RunContext, timeout: float | None, strategy: str | None = None
         cancel=ctx.cancel,
         strategy=strategy or ctx.request.strategy,
         poll_interval=ctx.env.platform.poll_interval,
+        fence=ctx.fence,  # the driver checks the run's lock right before each mutating call
+        on_lease=lease_journal(ctx),  # journaled, so that a run killed with -9 leaves no orphan leases
+        journaled_leases=journaled_leases(ctx),
     )
 
 
@@ -51,7 +55,7 @@ class PlanParams(BaseModel):
     image: str | None = None
 
 
-@action("platform.plan", PlanParams)
+@action("platform.plan", PlanParams, needs_env=True)
 def platform_plan(ctx: RunContext, params: PlanParams) -> Outcome:
     """Read the platform and say what the change would do (release now -> release after)."""
     platform = ctx.platform()
@@ -90,7 +94,7 @@ class DeployParams(BaseModel):
     strategy: str | None = None
 
 
-@action("platform.deploy", DeployParams, mutating=True)
+@action("platform.deploy", DeployParams, mutating=True, needs_env=True)
 def platform_deploy(ctx: RunContext, params: DeployParams) -> Outcome:
     """Roll the image out and follow it until stable (or failed, reverted, timed out)."""
     image = _image(ctx, params.image)
@@ -101,6 +105,7 @@ def platform_deploy(ctx: RunContext, params: DeployParams) -> Outcome:
         ctx.state.previous = platform.current_release().as_dict()
     ctx.state.attempted = {"id": None, "image": image}
     options = _options(ctx, params.timeout, params.strategy)
+    ctx.fence()  # still the lock's holder? (the driver asks again before each of its calls)
     result = platform.deploy(image, options)
     if result.release is not None and result.release.image == image:
         ctx.state.attempted = result.release.as_dict()
@@ -121,105 +126,58 @@ class RollbackParams(BaseModel):
     timeout: Duration | None = None
 
 
-def resolve_target(ctx: RunContext, to: str | None, leaving: set[str] | None = None) -> tuple[Release, str]:
-    """The release to roll back to, and why it was chosen.
+class RollbackPlanParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: str | None = None
 
-    ``--to`` names one; else the newest release that passed verification in
-    this environment (from the audit log), never the release being rolled
-    back; else the platform's previous deployable release.
-    """
-    from opsctl.audit.query import last_verified, load_runs
 
+@action("rollback.plan", RollbackPlanParams, needs_env=True)
+def rollback_plan(ctx: RunContext, params: RollbackPlanParams) -> Outcome:
+    """Name the release a rollback would put back, why it was chosen, and the diff."""
+    target = choose_target(ctx, params.to or ctx.request.to)
     platform = ctx.platform()
-    current = platform.current_release()
-    if leaving is None:
-        attempted = ctx.state.attempted or {}
-        # After a failed deploy the failed release (by id or image: Fly restores machines itself,
-        # so what runs now may already be the good one) is what we leave; otherwise what runs now.
-        leaving = {str(v) for v in (attempted.get("id"), attempted.get("image")) if v} or {current.id}
-    runs = load_runs(ctx.journal.log.path, ctx.env_name)
-    if to:
-        target = platform.find_release(to)
-        if target is None:
-            known = ", ".join(r.id for r in platform.releases(limit=10)) or "none"
-            raise BadInput(f"--to {to} names no known release of {platform.describe()} (recent: {known})")
-        why = "named with --to"
-    else:
-        record = last_verified(runs, str(ctx.env_name), exclude_ids=leaving)
-        # The platform's own history may be shorter than the audit log's (Fly keeps a few images in
-        # machine metadata): a verified release it no longer lists is still a target if it can deploy it.
-        target = (platform.find_release(record.id) or Release(record.id, record.image)) if record else None
-        why = f"last verified release (run {record.run}, {record.when[:16]})" if record else ""
-        usable, reason = platform.can_deploy(target) if target is not None else (False, "")
-        if target is not None and not usable:
-            ctx.emit(
-                "message",
-                message=f"last verified release {target.id} can no longer be deployed "
-                f"({reason}); looking at the platform's history",
-            )
-            target = None
-        if target is None:
-            target = _fallback(current, platform.releases(limit=20), leaving, _known_bad(runs, str(ctx.env_name)))
-            why = (
-                "the release running before (not verified by opsctl yet)"
-                if target is current
-                else ("previous revision (no verified release in the audit log)")
-            )
-        if target is None:
-            raise _no_target(platform.describe())
-    ok, reason = platform.can_deploy(target)
-    if not ok:
-        raise BadInput(f"cannot roll back to {target.id}: {reason}")
-    return target, why
-
-
-def _known_bad(runs: list[Any], env: str) -> set[str]:
-    """Release ids and images that failed verification or were rolled back here: never targets."""
-    from opsctl.audit.query import release_history
-
-    bad = [r for r in release_history(runs, env) if r.verdict in ("failed", "rolled back")]
-    return {r.id for r in bad} | {r.image for r in bad}
-
-
-def _fallback(current: Release, releases: list[Release], leaving: set[str], bad: set[str]) -> Release | None:
-    """What ran before ``current`` on the platform: older, not being left, not known bad."""
-    ids = [r.id for r in releases]
-    # Newest first: only releases after the current one are "before" it.
-    older = releases[ids.index(current.id) + 1 :] if current.id in ids else releases
-    for release in [current, *older]:
-        if not {release.id, release.image} & (leaving | bad):
-            return release
-    return None
-
-
-def _no_target(described: str) -> BadInput:
-    return BadInput(
-        f"no rollback target for {described}: no verified release in the audit log and no earlier "
-        "release on the platform; name one with --to"
+    plan = platform.plan_rollback(target.release)
+    current = plan.current or platform.current_release()
+    if ctx.state.previous is None:
+        ctx.state.previous = current.as_dict()
+    ctx.state.rollback_plan = target.release.as_dict()
+    summary = f"roll back {current.id} ({current.image}) -> {target.describe()}: {target.why}"
+    # What a protected environment's confirmation shows (runs/confirm.py), after the diff below.
+    ctx.state.plan = {"summary": summary, "diff": list(plan.diff), "changes": []}
+    for line in (f"target: {target.describe()}", f"why: {target.why}", *plan.diff):
+        ctx.emit("message", message=line)
+    return Outcome.passed(
+        summary,
+        current=current.as_dict(),
+        target=target.release.as_dict(),
+        why=target.why,
+        diff=list(plan.diff),
     )
 
 
-@action("platform.rollback", RollbackParams, mutating=True)
+@action("platform.rollback", RollbackParams, mutating=True, needs_env=True)
 def platform_rollback(ctx: RunContext, params: RollbackParams) -> Outcome:
     """Put the last verified release (or --to) back and follow it until stable."""
-    target, why = resolve_target(ctx, params.to or ctx.request.to)
+    chosen = choose_target(ctx, params.to or ctx.request.to)
+    target = chosen.release
     ctx.state.rollback_target = target.as_dict()
-    ctx.emit("message", message=f"rolling back to {target.id} ({target.image}): {why}")
+    ctx.emit("message", message=f"rolling back to {chosen.describe()}: {chosen.why}")
+    ctx.fence()  # still the lock's holder? (the driver asks again before each of its calls)
     result = ctx.platform().rollback(target, _options(ctx, params.timeout))
-    outcome = _verdict(ctx, result, f"rolled back to {target.id} ({target.image}): {why}")
+    outcome = _verdict(ctx, result, f"rolled back to {chosen.describe()}: {chosen.why}")
     if outcome.ok:
         ctx.state.release = (result.release or target).as_dict()
     return outcome
 
 
-@action("rollback.ready", PlanParams)
+@action("rollback.ready", PlanParams, needs_env=True)
 def rollback_ready(ctx: RunContext, params: PlanParams) -> Outcome:
     """A known-good rollback target exists and can still be deployed; names it."""
     del params
     try:
         # Planned before the deploy: what runs now is a fair target if the new image fails.
-        target, why = resolve_target(ctx, None, leaving=set())
+        chosen = choose_target(ctx, None, leaving=set())
     except BadInput as exc:
         return Outcome.failed(str(exc))
-    ctx.state.rollback_plan = target.as_dict()
-    return Outcome.passed(f"rollback plan: {target.id} ({target.image}), {why}", target=target.as_dict())
+    ctx.state.rollback_plan = chosen.release.as_dict()
+    return Outcome.passed(f"rollback plan: {chosen.describe()}, {chosen.why}", target=chosen.release.as_dict())

@@ -98,22 +98,34 @@ def run(
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Run the reads; skip items that change things."),
     set_: list[str] | None = typer.Option(None, "--set", help="A template parameter, key=value (repeatable)."),
+    waive: list[str] | None = typer.Option(
+        None,
+        "--waive",
+        help="Let a manual item through without it being done; needs --reason and --approved-by.",
+    ),
+    reason: str | None = typer.Option(None, "--reason", help="Why the --waive items may go ahead without being done."),
+    approved_by: list[str] | None = typer.Option(None, "--approved-by", help="Who agreed to the --waive (not you)."),
 ) -> None:
     """Run a checklist and exit 0 when no blocking item failed, else 1.
 
-    Every item and its outcome is written to the audit log.
+    Every item and its outcome is written to the audit log. A blocking manual
+    item is confirmed (in a terminal, or --confirm ID) or waived (--waive ID
+    --reason TEXT --approved-by NAME); skipping it fails the checklist.
 
     \b
     Examples:
       opsctl checklist run pre-deploy --env staging
       opsctl checklist run pre-deploy --env production --confirm code-review --confirm perf-tests
       opsctl --json checklist run post-deploy --env staging
+      opsctl checklist run pre-deploy --env staging --waive performance-tests --reason "no load env" --approved-by ann
     """
     from opsctl.cli.prompt import TerminalPrompter
     from opsctl.cli.render import print_checklist_result
     from opsctl.cli.views import make_view
+    from opsctl.engine.request import make_waivers
     from opsctl.runs import run_named_checklist
 
+    waivers = make_waivers(waive or (), reason=reason, approved_by=approved_by)
     application = app_of(ctx)
     ws = application.workspace()
     prompter = TerminalPrompter(application.console) if application.is_tty and not application.json else None
@@ -124,6 +136,7 @@ def run(
         params=parse_sets(set_),
         dry_run=dry_run,
         confirmed=frozenset(confirm or ()),
+        waivers=waivers,
         prompter=prompter,
         observer=make_view(application),
     )

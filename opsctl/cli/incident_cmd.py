@@ -248,6 +248,14 @@ def _ask_severity(application: Application) -> tuple[Severity, Matrix]:
     return Severity(chosen), matrix
 
 
+def print_opened(application: Application, change: Change) -> None:
+    """An incident opened by a run (``hotpatch --incident new``): one JSON line of the run's stream, or its lines."""
+    if application.json:
+        application.output.json_line({"event": "incident.opened", **change.as_dict()})
+        return
+    _print_change(application, change)
+
+
 def _print_change(application: Application, change: Change) -> None:
     if application.json:
         application.output.json_document(change.as_dict())

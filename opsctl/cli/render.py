@@ -47,7 +47,7 @@ CHECKLIST_VERDICTS = {
 
 def print_checklist_result(application: Application, runbook: str, env: str | None, result: ChecklistResult) -> None:
     """``checklist run``'s verdict: the summary object that ends its JSON Lines, or a line or two for people."""
-    counts = ", ".join(f"{n} {k}" for k, n in result.counts().items() if n)
+    counts = result.describe_counts()
     word, style = CHECKLIST_VERDICTS[result.status.value]
     out = application.output
     if out.json:

@@ -26,7 +26,8 @@ def report(
     """Deployment KPIs from the audit log: frequency, success rate, change failure rate, MTTR, MTBF.
 
     A deploy is a deploy or hot-patch run that reached its rollout (dry runs and
-    runs stopped by their gates are listed apart). A change failure ended
+    runs stopped by their gates are listed apart; so are the manual gates
+    waived with --waive, with their reasons and approvers). A change failure ended
     rolled back, rollback failed or failed, or was followed by a rollback or
     hot-patch before a newer release took over. MTTR runs from the failure to
     the next verified deploy, rollback or hot-patch (or the verified automatic
@@ -52,13 +53,13 @@ def report(
         ws.config.environment(env)
     if remote:
         from opsctl.audit.mirror.remote import RemoteStore
-        from opsctl.audit.query import RUN_MARK, merged_events
-        from opsctl.kpis.figures import ROLLBACK_MARK, report_from_events
+        from opsctl.audit.query import merged_events
+        from opsctl.kpis.figures import MARKS, report_from_events
 
         # Incidents still come from this host's log: they are not part of the run history.
         store = RemoteStore.for_site(ws.mirror_site())
         result = report_from_events(
-            merged_events(store, ws.audit, marks=(RUN_MARK, ROLLBACK_MARK)),
+            merged_events(store, ws.audit, marks=MARKS),
             now=ws.clock(),
             since_s=seconds,
             env=env,
@@ -115,6 +116,7 @@ def _draw(application: Application, result: Report, since: str) -> None:
     out.show(f"deploys per {unit} (busiest day: {max(result.total.per_day, default=0)})")
     out.show(f"{result.days[0]} [cyan]{spark}[/] {result.days[-1]}")
     _failures(application, result.total)
+    _waivers(application, result)
     _incidents(application, result)
     skipped = result.total
     out.show(
@@ -141,6 +143,23 @@ def _incidents(application: Application, result: Report) -> None:
         out.show(
             f"  [bold yellow]P0/P1 without a post-mortem: {len(stats.missing_postmortems)}[/] "
             f"({', '.join(stats.missing_postmortems)}: opsctl incident postmortem ID)"
+        )
+
+
+def _waivers(application: Application, result: Report) -> None:
+    """How often a gate was waived, per environment, and each waiver with its reason and approvers."""
+    from rich.markup import escape
+
+    waived = result.total.waivers
+    if not waived:
+        return
+    per_env = ", ".join(f"{escape(r.env)} {len(r.waivers)}" for r in result.environments if r.waivers)
+    out = application.output
+    out.show(f"[bold yellow]gates waived: {len(waived)}[/] ({per_env})")
+    for w in waived:
+        out.show(
+            f"  {w.at:%m-%d %H:%M} {escape(w.env)} {w.run} {escape(w.item)}: waived by {escape(w.actor)}, "
+            f"approved by {escape(', '.join(w.approved_by))}: {escape(w.reason)}"
         )
 
 

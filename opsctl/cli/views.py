@@ -20,9 +20,32 @@ if TYPE_CHECKING:
 
     from opsctl.cli.application import Application
 
-ICONS = {"passed": "✓", "failed": "✗", "warned": "!", "skipped": "↷", "started": "…"}
-WORDS = {"passed": "PASS", "failed": "FAIL", "warned": "WARN", "skipped": "SKIP"}
-STYLES = {"passed": "green", "failed": "bold red", "warned": "yellow", "skipped": "dim", "started": "cyan"}
+ICONS = {
+    "passed": "✓",
+    "failed": "✗",
+    "warned": "!",
+    "skipped": "↷",
+    "waived": "⚑",
+    "not_applicable": "·",
+    "started": "…",
+}
+WORDS = {
+    "passed": "PASS",
+    "failed": "FAIL",
+    "warned": "WARN",
+    "skipped": "SKIP",
+    "waived": "WAIVED",
+    "not_applicable": "N/A",
+}
+STYLES = {
+    "passed": "green",
+    "failed": "bold red",
+    "warned": "yellow",
+    "skipped": "dim",
+    "waived": "bold yellow",
+    "not_applicable": "dim",
+    "started": "cyan",
+}
 
 
 def make_view(application: Application) -> JsonView | PlainView | LiveView:
@@ -62,6 +85,9 @@ class PlainView:
             self._emit(f"== {data['title']} ({data['checklist']})")
         elif kind == "item.finished":
             word = WORDS.get(data["status"], data["status"].upper())
+            if data["status"] == "not_applicable":  # it never ran: no time, blocking or not
+                self._emit(f"{word}  {data['id']}  {data['summary']}")
+                return
             blocking = "" if data.get("blocking", True) else " [non-blocking]"
             self._emit(f"{word}  {data['id']}  {data['summary']} ({data['duration_ms']}ms){blocking}")
         elif kind == "item.retry":
@@ -136,7 +162,8 @@ class LiveView:
         status = row.get("status", "waiting")
         icon = ICONS.get(status, " ")
         style = STYLES.get(status, "dim")
-        took = f" [dim]{format_duration(row['duration_ms'] / 1000)}[/]" if "duration_ms" in row else ""
+        ran = "duration_ms" in row and status != "not_applicable"
+        took = f" [dim]{format_duration(row['duration_ms'] / 1000)}[/]" if ran else ""
         summary = f"  {_escape(row['summary'])}" if row.get("summary") else ""
         soft = " [dim](non-blocking)[/]" if status == "failed" and row.get("blocking") is False else ""
         return f" [{style}]{icon}[/] {_escape(row.get('title', row['id']))}{took}{soft}{summary}"

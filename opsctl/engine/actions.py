@@ -32,6 +32,9 @@ class ActionSpec:
     params: type[BaseModel]
     mutating: bool
     doc: str
+    # Reads the run's environment (its config, platform or health endpoints): a checklist that
+    # uses it cannot run without --env, which the executor says before anything runs.
+    needs_env: bool = False
 
     def required_keys(self) -> list[str]:
         return [n for n, f in self.params.model_fields.items() if f.is_required()]
@@ -50,13 +53,14 @@ _loaded = False
 
 
 def action(
-    name: str, params: type[P], *, mutating: bool = False
+    name: str, params: type[P], *, mutating: bool = False, needs_env: bool = False
 ) -> Callable[[Callable[[RunContext, P], Outcome]], Callable[[RunContext, P], Outcome]]:
-    """Register ``fn`` as the action ``name``; ``mutating`` actions are skipped in dry runs."""
+    """Register ``fn`` as the action ``name``; ``mutating`` actions are skipped in dry runs,
+    ``needs_env`` ones cannot run without an environment."""
 
     def register(fn: Callable[[RunContext, P], Outcome]) -> Callable[[RunContext, P], Outcome]:
         doc = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
-        _REGISTRY[name] = ActionSpec(name, fn, params, mutating, doc)
+        _REGISTRY[name] = ActionSpec(name, fn, params, mutating, doc, needs_env)
         return fn
 
     return register

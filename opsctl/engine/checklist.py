@@ -4,6 +4,12 @@ Items that need a person (``manual``) run first, one at a time, so that
 prompts never interleave with the live view; the rest run in waves ordered by
 ``needs``, each wave on a bounded thread pool. Results keep the file's order.
 Every item is journaled (started, then its outcome) to the audit log.
+
+A checklist is a gate: a blocking item that is not done fails it. A person
+may skip a non-blocking manual item (with a reason); skipping a blocking one
+fails it unless a waiver lets it through (``--waive ID --reason TEXT
+--approved-by NAME``, see the ``manual`` action). An item whose ``when`` is
+false does not apply, and is counted apart from what was skipped or waived.
 """
 
 from __future__ import annotations
@@ -21,9 +27,10 @@ from pydantic import ValidationError
 
 from opsctl.engine.actions import ActionSpec, get_action
 from opsctl.engine.context import RunContext
+from opsctl.engine.gates import require_environment
 from opsctl.engine.loader import LoadedChecklist
 from opsctl.engine.models import Item
-from opsctl.engine.outcome import Outcome, Status
+from opsctl.engine.outcome import LABELS, Outcome, Status
 from opsctl.engine.templating import TemplateProblem, evaluate, render
 from opsctl.engine.variables import template_context
 from opsctl.errors import OpsctlError
@@ -39,6 +46,7 @@ class CurrentItem:
     id: str
     title: str
     checklist: str
+    skip_needs_waiver: bool = False  # a blocking item of a gate: a person's "skip" fails it
 
 
 # Which item an action runs for (the `manual` action needs its id and title).
@@ -110,7 +118,8 @@ class ChecklistResult:
     def status(self) -> Status:
         if any(i.blocks for i in self.items):
             return Status.FAILED
-        if any(i.status in (Status.WARNED, Status.FAILED) for i in self.items):
+        # A waived gate let the run go ahead without it: worth a warning, every time.
+        if any(i.status in (Status.WARNED, Status.FAILED, Status.WAIVED) for i in self.items):
             return Status.WARNED
         return Status.PASSED
 
@@ -119,10 +128,23 @@ class ChecklistResult:
         return self.status is not Status.FAILED
 
     def counts(self) -> dict[str, int]:
+        """Items per status (every status, zeros included): what the journal and ``--json`` record."""
         counts = {s.value: 0 for s in Status}
         for item in self.items:
             counts[item.status.value] += 1
         return counts
+
+    def describe_counts(self) -> str:
+        """``"3 passed, 1 waived, 1 skipped (non-blocking), 6 not applicable"``: the summary's counts, in words."""
+        tally: dict[str, int] = {}
+        for item in self.items:
+            label = LABELS.get(item.status.value, item.status.value)
+            if item.status is Status.SKIPPED and not item.blocking:
+                label = "skipped (non-blocking)"
+            tally[label] = tally.get(label, 0) + 1
+        order = [LABELS.get(s.value, s.value) for s in Status]
+        order.insert(order.index(Status.SKIPPED.value) + 1, "skipped (non-blocking)")
+        return ", ".join(f"{tally[label]} {label}" for label in order if label in tally)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -140,15 +162,22 @@ class _Prepared:
     index: int
     item: Item
     spec: ActionSpec
-    params: Any  # the action's validated with-model, or None when skipped
-    skip: str | None  # why the item is skipped before running
+    params: Any  # the action's validated with-model, or None when not run
+    decided: Outcome | None  # the outcome known before running: not applicable, or skipped in a dry run
+    skip_needs_waiver: bool = False
 
 
-def run_checklist(ctx: RunContext, checklist: LoadedChecklist, *, step: str | None = None) -> ChecklistResult:
-    """Run every item of ``checklist``; raises only for bad input (templates, with: values)."""
+def run_checklist(
+    ctx: RunContext, checklist: LoadedChecklist, *, step: str | None = None, skips_need_waivers: bool = True
+) -> ChecklistResult:
+    """Run every item of ``checklist``; raises only for bad input (templates, with: values, no environment).
+
+    ``skips_need_waivers=False`` is for checklists that track progress rather than
+    guard a change (onboarding): there a person's skip of a blocking item stays a skip.
+    """
     started = time.monotonic()
     prefix = step or checklist.name
-    prepared = _prepare(ctx, checklist)
+    prepared = _prepare(ctx, checklist, skips_need_waivers)
     ctx.journal.event(prefix, "started", checklist=checklist.name, title=checklist.model.title)
     ctx.emit(
         "checklist.started",
@@ -192,20 +221,22 @@ def run_checklist(ctx: RunContext, checklist: LoadedChecklist, *, step: str | No
     return result
 
 
-def _prepare(ctx: RunContext, checklist: LoadedChecklist) -> list[_Prepared]:
+def _prepare(ctx: RunContext, checklist: LoadedChecklist, skips_need_waivers: bool) -> list[_Prepared]:
     """Evaluate ``when`` and render ``with`` for every item before any runs: bad input stops all."""
+    # Before any template: without an environment, `env.protected` would be blamed on the file.
+    require_environment(checklist, ctx.env_name)
     variables = template_context(ctx)
     prepared = []
     for index, item in enumerate(checklist.model.items):
         spec = get_action(item.uses)
-        skip = None
+        decided: Outcome | None = None
         params = None
         try:
             if item.when is not None and not evaluate(item.when, variables):
-                skip = f"condition is false: {item.when}"
+                decided = Outcome.not_applicable(f"does not apply (when: {item.when})")
         except TemplateProblem as exc:
             raise checklist.item_error(index, "when", str(exc)) from None
-        if skip is None:
+        if decided is None:
             try:
                 rendered = render(item.with_, variables)
             except TemplateProblem as exc:
@@ -218,9 +249,9 @@ def _prepare(ctx: RunContext, checklist: LoadedChecklist) -> list[_Prepared]:
                     ("items", index, "with", *err["loc"]), f"{describe_error(err)} (for {item.uses})"
                 ) from None
         mutates = spec.mutating if item.mutates is None else item.mutates
-        if skip is None and ctx.dry_run and mutates:
-            skip = "dry run: not run because it changes things"
-        prepared.append(_Prepared(index, item, spec, params, skip))
+        if decided is None and ctx.dry_run and mutates:
+            decided = Outcome.skipped("dry run: not run because it changes things")
+        prepared.append(_Prepared(index, item, spec, params, decided, skips_need_waivers and item.blocking))
     return prepared
 
 
@@ -244,13 +275,13 @@ def _run_item(
     started = time.monotonic()
     attempts = 0
     failed_need = next((n for n in item.needs if n in done and done[n].status is Status.FAILED), None)
-    if entry.skip is not None:
-        outcome = Outcome.skipped(entry.skip)
+    if entry.decided is not None:
+        outcome = entry.decided
     elif failed_need is not None:
         outcome = Outcome.skipped(f"not run: it needs '{failed_need}', which failed")
     else:
         ctx.journal.event(step, "started", title=item.title, uses=item.uses)
-        current_item.set(CurrentItem(item.id, item.title, checklist))
+        current_item.set(CurrentItem(item.id, item.title, checklist, entry.skip_needs_waiver))
         outcome, attempts = _attempt(ctx, entry)
     outcome = Outcome(outcome.status, ctx.redactor.text(outcome.summary), ctx.redactor.value(outcome.detail))
     result = ItemResult(

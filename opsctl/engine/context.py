@@ -54,6 +54,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def unfenced() -> None:
+    """The fence of a run that holds no lock (dry runs, checklists): nothing to check."""
+
+
 @dataclass
 class RunContext:
     """Everything a running checklist or runbook step may use.
@@ -61,6 +65,9 @@ class RunContext:
     ``request`` is what the person asked for (image, reason, confirmations...);
     ``state`` carries values between steps (``release``, ``previous``, ...);
     ``platform()`` asks ``platform_factory`` for the environment's driver on first use.
+    ``fence`` raises (``LockLost``) once the run no longer holds its environment's
+    lock; whatever changes the environment calls it right before each change
+    (the platform drivers before every mutating API call).
     """
 
     config: Config
@@ -78,6 +85,7 @@ class RunContext:
     cancel: threading.Event = field(default_factory=threading.Event)
     started_at: datetime = field(default_factory=utcnow)
     platform_factory: Callable[[], Platform] | None = None  # the workspace's, for this environment
+    fence: Callable[[], None] = unfenced  # set by the run once it holds the lock
     _platform: Platform | None = field(default=None, repr=False)
 
     @property
@@ -108,6 +116,10 @@ class RunContext:
 
                 raise BadInput("this action needs an environment; pass --env ENV")
             self._platform = self.platform_factory()
+        return self._platform
+
+    def platform_if_made(self) -> Platform | None:
+        """The driver if a step already asked for it; never makes one (an interrupted run winds it down)."""
         return self._platform
 
     def emit(self, kind: str, **data: Any) -> None:

@@ -6,6 +6,11 @@ params mapping to :func:`opsctl.runs.execute`. Either way a malformed
 value is BadInput before anything runs. ``resume`` rebuilds the request from
 the params the run journaled, which :meth:`RunRequest.params` reproduces
 exactly (they are also what templates see as ``params``).
+
+Manual gates given on the command line are not params: ``confirmations``
+(``--confirm ID``: done) and ``waivers`` (``--waive ID``: not done, let through
+with a reason and an approver other than the person running) belong to one
+invocation; ``resume`` takes its own.
 """
 
 from __future__ import annotations
@@ -38,6 +43,41 @@ _TYPED = ("image", "to", "timeout", "reason", "incident", "approved_by", "superv
 
 
 @dataclass(frozen=True)
+class Waiver:
+    """A manual gate let through without being done (``--waive ID --reason TEXT --approved-by NAME``)."""
+
+    item: str
+    reason: str
+    approved_by: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"item": self.item, "reason": self.reason, "approved_by": list(self.approved_by)}
+
+
+def make_waivers(
+    ids: Iterable[str], *, reason: str | None, approved_by: Sequence[str] | str | None
+) -> tuple[Waiver, ...]:
+    """``--waive`` ids with the command's one ``--reason`` and ``--approved-by`` (BadInput when one is missing).
+
+    One reason and one set of approvers cover every waiver of a command: a person
+    waiving several gates at once answers for them together, and says so once.
+    """
+    items = tuple(dict.fromkeys(i.strip() for i in ids))
+    if not items:
+        return ()
+    why = (reason or "").strip()
+    approvers = tuple(dict.fromkeys(a.strip() for a in _approvers(approved_by) if a.strip()))
+    missing = [flag for flag, given in (("--reason TEXT", why), ("--approved-by NAME", approvers)) if not given]
+    if missing:
+        flags = " ".join(f"--waive {i}" for i in items)
+        raise BadInput(
+            f"{flags} needs {' and '.join(missing)}: a waiver records why the gate may be passed "
+            "without being done, and who (other than you) agreed"
+        )
+    return tuple(Waiver(item, why, approvers) for item in items)
+
+
+@dataclass(frozen=True)
 class RunRequest:
     """The inputs of one run: typed, validated, immutable.
 
@@ -55,20 +95,31 @@ class RunRequest:
     supervisor: str | None = None
     strategy: str | None = None
     confirmations: frozenset[str] = frozenset()  # manual gates already done (--confirm ID)
+    waivers: tuple[Waiver, ...] = ()  # manual gates let through without being done (--waive ID)
     extra: Mapping[str, Any] = field(default_factory=dict)
     recorded: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.image is not None and self.image.tag is None and self.image.digest is None:
             raise BadInput(f"'{self.image}' has no tag or digest; name the exact version, like {self.image}:1.8.0")
+        both = [w.item for w in self.waivers if w.item in self.confirmations]
+        if both:
+            raise BadInput(
+                f"--confirm {both[0]} and --waive {both[0]}: an item is either done (--confirm) "
+                "or waived (--waive), not both"
+            )
 
     @classmethod
-    def build(cls, *, confirmations: Iterable[str] = (), **params: Unpack[RequestParams]) -> RunRequest:
+    def build(
+        cls, *, confirmations: Iterable[str] = (), waivers: Iterable[Waiver] = (), **params: Unpack[RequestParams]
+    ) -> RunRequest:
         """Validate raw values (``timeout="15m"``); the journal records the keys given, in order."""
-        return cls.from_params(params, confirmations=confirmations)
+        return cls.from_params(params, confirmations=confirmations, waivers=waivers)
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any], *, confirmations: Iterable[str] = ()) -> RunRequest:
+    def from_params(
+        cls, params: Mapping[str, Any], *, confirmations: Iterable[str] = (), waivers: Iterable[Waiver] = ()
+    ) -> RunRequest:
         """Validate a params mapping (raw CLI values, ``--set`` pairs or journaled params).
 
         Keys other than the typed ones are kept as they are in ``extra``.
@@ -78,7 +129,22 @@ class RunRequest:
             if key in params:
                 typed[_FIELD_OF.get(key, key)] = _PARSERS.get(key, _text)(params[key])
         extra = {k: v for k, v in params.items() if k not in _TYPED}
-        return cls(**typed, confirmations=frozenset(confirmations), extra=extra, recorded=tuple(params))
+        return cls(
+            **typed,
+            confirmations=frozenset(confirmations),
+            waivers=tuple(waivers),
+            extra=extra,
+            recorded=tuple(params),
+        )
+
+    def waiver(self, item: str) -> Waiver | None:
+        """The waiver given for manual item ``item``, if any."""
+        return next((w for w in self.waivers if w.item == item), None)
+
+    def gate_ids(self) -> tuple[tuple[str, str], ...]:
+        """Every manual item id named on the command line, with its flag: checked against the runbook's."""
+        confirmed = (("--confirm", item) for item in sorted(self.confirmations))
+        return (*confirmed, *(("--waive", w.item) for w in self.waivers))
 
     def params(self) -> dict[str, Any]:
         """The params as the journal records them and templates see them."""

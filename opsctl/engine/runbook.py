@@ -24,6 +24,7 @@ from opsctl.engine.outcome import Outcome, Status
 from opsctl.engine.templating import TemplateProblem, evaluate, render
 from opsctl.engine.variables import template_context
 from opsctl.files.yamlsrc import describe_error
+from opsctl.locks.base import LockLost
 
 DEFAULT_STEP_TIMEOUT = 3600.0
 STEP_KIND = "step"
@@ -75,7 +76,11 @@ def run_steps(
     before_change: Guard | None = None,
 ) -> StepsOutcome:
     """Run the steps from ``start_at``; ``guard`` runs once before the first change, ``before_change``
-    before every step that changes anything (e.g. to check that the run still holds its lock)."""
+    before every step that changes anything (e.g. to check that the run still holds its lock).
+
+    A step's changes are fenced too (``ctx.fence``): a :class:`LockLost` from
+    inside a step comes out naming that step.
+    """
     results: list[StepResult] = []
     guarded = False
     for index, step in enumerate(runbook.model.steps):
@@ -92,11 +97,19 @@ def run_steps(
             guarded = True
         if not skip and mutates and not ctx.dry_run and before_change is not None:
             before_change(ctx, step)
-        result = _run_step(ctx, runbook, index, step, variables, skip=skip, dry_skip=mutates and ctx.dry_run)
+        try:
+            result = _run_step(ctx, runbook, index, step, variables, skip=skip, dry_skip=mutates and ctx.dry_run)
+        except LockLost as lost:  # the step's own fence (before a platform call) found the lock gone
+            raise lost.at(f"during step {step.id}") from None
         results.append(result)
         if result.status is Status.FAILED and step.on_failure != "continue":
             return StepsOutcome(tuple(results), result)
     return StepsOutcome(tuple(results), None)
+
+
+def changes_ahead(runbook: LoadedRunbook, start_at: int = 0) -> bool:
+    """Whether a step from ``start_at`` on changes things (its ``when`` aside): the policies then apply."""
+    return any(_mutates(step) for step in runbook.model.steps[start_at:])
 
 
 def _mutates(step: Step) -> bool:
@@ -119,7 +132,7 @@ def _run_step(
     ctx.emit("step.started", id=step.id, title=step.title)
     checklist: ChecklistResult | None = None
     if skip:
-        outcome = Outcome.skipped(f"condition is false: {step.when}")
+        outcome = Outcome.not_applicable(f"does not apply (when: {step.when})")
     elif dry_skip:
         outcome = Outcome.skipped(f"dry run: {step.title.lower()} not done (it changes things)")
     else:
@@ -158,11 +171,11 @@ def _run_step(
 
 def _checklist_outcome(result: ChecklistResult) -> Outcome:
     counts = result.counts()
-    text = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     if result.status is Status.FAILED:
         failed = ", ".join(i.id for i in result.items if i.blocks)
         return Outcome.failed(f"{result.title}: failed ({failed})", counts=counts)
-    return Outcome(result.status, f"{result.title}: {result.status.value} ({text})", {"counts": counts})
+    summary = f"{result.title}: {result.status.value} ({result.describe_counts()})"
+    return Outcome(result.status, summary, {"counts": counts})
 
 
 def _action_outcome(

@@ -41,6 +41,11 @@ MTTR
 MTBF
     mean gap between successive "failed at" times in one environment (needs
     two failures); the all-environments figure pools every environment's gaps.
+Waivers
+    manual gates let through without being done (``--waive ID``), each with
+    its reason and approvers: the ``waived`` item events of deploy, hot-patch
+    and rollback runs (not dry runs) recorded inside the window. Not a failure
+    of the change, but a lead wants to see how often the process is bent.
 
 Incident-based figures (incident opened -> resolved) are a separate seam:
 :class:`Report` has an ``incidents`` section that stays ``None`` until an
@@ -59,6 +64,7 @@ from typing import Any
 
 from opsctl.audit.log import format_ts
 from opsctl.audit.query import RUN_MARK, RunSummary, collector_paused, read_events, summarize
+from opsctl.kpis.waivers import WAIVED_MARK, Waived, waivers_by_env
 
 DEPLOY_RUNBOOKS = frozenset({"deploy", "hot-patch"})
 RECOVERY_RUNBOOKS = frozenset({"deploy", "rollback", "hot-patch"})
@@ -70,6 +76,7 @@ FAILED = {
     "needs_human": "left the service in a state that needed a human",
 }
 ROLLBACK_MARK = b'"rollback_of":"'
+MARKS = (RUN_MARK, ROLLBACK_MARK, WAIVED_MARK)  # the lines the report reads
 REPORT_VERSION = 1
 
 
@@ -116,6 +123,7 @@ class EnvReport:
     per_day: tuple[int, ...]  # deploys per UTC day of the window, oldest first
     failures: tuple[ChangeFailure, ...]
     failure_gaps_s: tuple[float, ...]  # between successive failures of one environment (MTBF)
+    waivers: tuple[Waived, ...] = ()  # manual gates waived in the window, oldest first
 
     @property
     def frequency_per_day(self) -> float:
@@ -162,6 +170,8 @@ class EnvReport:
             },
             "deploys_per_day": list(self.per_day),
             "failures": [f.as_dict() for f in self.failures],
+            "waivers": len(self.waivers),
+            "waived": [w.as_dict() for w in self.waivers],
         }
 
 
@@ -228,9 +238,9 @@ def report_from_log(
     environments: Iterable[str] = (),
     incidents: IncidentSource | None = None,
 ) -> Report:
-    """Read the audit log once (run events and automatic-rollback events only) and build the report."""
+    """Read the audit log once (run, automatic-rollback and waived-gate events only) and build the report."""
     return report_from_events(
-        read_events(audit_path, (RUN_MARK, ROLLBACK_MARK)),
+        read_events(audit_path, MARKS),
         now=now,
         since_s=since_s,
         env=env,
@@ -250,21 +260,31 @@ def report_from_events(
 ) -> Report:
     """The report of ``events`` (oldest first): one log's, or the team's merged history (``report --remote``)."""
     rollback_starts: dict[str, datetime] = {}
+    waived: list[Waived] = []
 
     def run_events(events: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        # One pass: run events go on to summarize(); the automatic rollbacks' starts are noted on the way.
+        # One pass: run events go on to summarize(); automatic rollbacks' starts and waivers are noted on the way.
         for event in events:
             if event.get("step") == "run":
                 # Checklist runs and other environments never count: drop them before they are summarised.
                 if event.get("runbook") in RECOVERY_RUNBOOKS and (env is None or event.get("env") == env):
                     yield event
+            elif event.get("status") == "waived" and event.get("uses"):
+                waived.append(Waived.of(event))
             elif "rollback_of" in event and event.get("run") not in rollback_starts:
                 rollback_starts[str(event.get("run"))] = _ts(event.get("ts"))
 
     with collector_paused():
         runs = summarize(run_events(events))
         report = build_report(
-            runs, rollback_starts, now=now, since_s=since_s, env=env, environments=environments, incidents=incidents
+            runs,
+            rollback_starts,
+            now=now,
+            since_s=since_s,
+            env=env,
+            environments=environments,
+            incidents=incidents,
+            waived=waived,
         )
         del runs  # freed by reference counting before the collector resumes, so it never walks them
     return report
@@ -284,18 +304,29 @@ def build_report(
     env: str | None = None,
     environments: Iterable[str] = (),
     incidents: IncidentSource | None = None,
+    waived: Iterable[Waived] = (),
 ) -> Report:
-    """The KPIs of ``runs`` (oldest first); ``rollback_starts`` maps run ids to their automatic rollback's start."""
+    """The KPIs of ``runs`` (oldest first); ``rollback_starts`` maps run ids to their automatic rollback's start.
+
+    ``waived`` are the waived manual gates read from the log; those of the
+    counted runs (not dry runs) inside the window are listed per environment.
+    """
     start = now - timedelta(seconds=since_s)
     days = tuple(start.date() + timedelta(days=i) for i in range((now.date() - start.date()).days + 1))
     by_env: dict[str, list[RunSummary]] = {}
+    real: set[str] = set()  # the runs whose waivers count: deploys, hot-patches and rollbacks, not dry runs
     for run in runs:
         if run.runbook in RECOVERY_RUNBOOKS and (env is None or run.env == env):
             by_env.setdefault(run.env, []).append(run)
+            if not run.dry_run:
+                real.add(run.run)
+    waivers = waivers_by_env(waived, real, start, now)
     names = list(dict.fromkeys([e for e in environments if env is None or e == env] + ([env] if env else [])))
     names += sorted(set(by_env) - set(names))
     window = _Window(start, now, days, since_s / 86400)
-    rows = tuple(_env_report(name, by_env.get(name, []), rollback_starts, window) for name in names)
+    rows = tuple(
+        _env_report(name, by_env.get(name, []), rollback_starts, window, waivers.get(name, ())) for name in names
+    )
     total = EnvReport(
         "all",
         window.days_long,
@@ -307,6 +338,7 @@ def build_report(
         tuple(sum(day) for day in zip(*(r.per_day for r in rows), strict=True)) if rows else (0,) * len(days),
         tuple(sorted(chain.from_iterable(r.failures for r in rows), key=lambda f: f.failed_at)),
         tuple(chain.from_iterable(r.failure_gaps_s for r in rows)),
+        tuple(sorted(chain.from_iterable(r.waivers for r in rows), key=lambda w: w.at)),
     )
     return Report(start, now, since_s, days, rows, total, incidents(start, now, env) if incidents else None)
 
@@ -319,7 +351,13 @@ class _Window:
     days_long: float
 
 
-def _env_report(name: str, runs: list[RunSummary], rollback_starts: dict[str, datetime], window: _Window) -> EnvReport:
+def _env_report(
+    name: str,
+    runs: list[RunSummary],
+    rollback_starts: dict[str, datetime],
+    window: _Window,
+    waivers: tuple[Waived, ...] = (),
+) -> EnvReport:
     # One pass over the runs (oldest first; each summary is read once, which on 100,000s of runs is what keeps
     # the cost linear), then the failures among the counted deploys look forward for their remedy and recovery.
     recoveries: list[tuple[datetime, str]] = []
@@ -374,6 +412,7 @@ def _env_report(name: str, runs: list[RunSummary], rollback_starts: dict[str, da
         tuple(per_day),
         tuple(failures),
         gaps,
+        waivers,
     )
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -87,6 +87,21 @@ def _ignore(message: str) -> None:
     del message
 
 
+def _unfenced() -> None:
+    return None
+
+
+def _ignore_lease(status: str, unit: str, nonce: str) -> None:
+    del status, unit, nonce
+
+
+# What a driver reports about each lease it holds on one unit of the platform (Fly: a machine):
+# ``on_lease(status, unit id, nonce)``. ``acquired`` and ``adopted`` mean it holds the lease under
+# that nonce; ``released``, ``expired`` and ``lost`` (someone else holds it now) that it does not.
+LEASE_HELD = frozenset({"acquired", "adopted"})
+LEASE_GONE = frozenset({"released", "expired", "lost"})
+
+
 @dataclass(frozen=True)
 class RolloutOptions:
     timeout: float = 900.0
@@ -97,6 +112,16 @@ class RolloutOptions:
     # Canary strategies call this after the first unit runs the new image; a
     # False answer (with its reason) stops the rollout and restores the canary.
     verify_canary: Callable[[], tuple[bool, str]] | None = None
+    # Called right before every mutating API call (register, update, machine update);
+    # it raises when the run lost its lock, so nothing more is changed.
+    fence: Callable[[], None] = _unfenced
+    # Every lease taken, adopted or given back, for the run to journal (see LEASE_HELD): a run
+    # killed with -9 cannot give its leases back, and only the journal still knows their nonces.
+    on_lease: Callable[[str, str, str], None] = _ignore_lease
+    # Leases that runs of this environment journaled and never gave back (unit id -> nonce).
+    # The caller holds the environment's lock, so the runs that took them are gone: a driver
+    # presents these nonces to adopt the leases instead of waiting for them to expire.
+    journaled_leases: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -146,16 +171,37 @@ class Platform(ABC):
 
         Idempotent on resume: if the platform already runs or is rolling out
         ``image`` from an earlier attempt of the same run, follow that instead
-        of starting another change.
+        of starting another change. Raises ``Locked`` only before changing
+        anything (a run stopped that way stays resumable).
         """
 
     @abstractmethod
     def rollback(self, to: Release, options: RolloutOptions) -> RolloutResult:
         """Put ``to`` back (ECS: the exact task definition revision) and follow it."""
 
+    def plan_rollback(self, to: Release) -> DeployPlan:
+        """What ``rollback(to)`` would change, using reads only (the confirmation and dry run show it).
+
+        By default a rollback deploys ``to.image`` again, so its plan is that
+        deploy's; a driver that puts back something more exact overrides it.
+        """
+        return self.plan(to.image)
+
     def warnings(self) -> list[str]:
         """Conditions a person should know about (e.g. machines on mixed images); `status` shows them."""
         return []
+
+    def wind_down(self, timeout: float) -> str | None:
+        """After the run's cancel event is set: wait (at most ``timeout`` seconds) for the change in flight.
+
+        A driver whose rollout goes on in another thread lets it finish or undo
+        what it was changing (never leaving a unit half-updated) and give back
+        what it holds on the platform, so that the run journals ``interrupted``
+        only after that. Returns what was done, in one line (None: nothing was
+        in flight). Once it returns, the driver reports no more leases.
+        """
+        del timeout
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release clients and leases."""

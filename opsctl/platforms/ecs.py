@@ -169,6 +169,20 @@ class EcsPlatform(Platform):
         summary = f"{current.id} ({current.image}) -> new revision of {family} with {image}"
         return DeployPlan(current=current, image=image, summary=summary, diff=diff, detail={"family": family})
 
+    def plan_rollback(self, to: Release) -> DeployPlan:
+        """The running revision -> ``to``'s exact revision: every field a rollback puts back, not only the image."""
+        service = self.api.service()
+        td = self.api.require_task_definition(str(service["taskDefinition"]))
+        current = release_of(td, self.config.container)
+        target = self.api.task_definition(str(to.detail.get("arn") or to.id))
+        if target is None:
+            raise BadInput(f"cannot roll back to {to.id}: its task definition does not exist")
+        keys = self.api.register_keys()
+        diff = diff_lines(registrable(td, keys), registrable(target, keys), current.id, to.id, self.redactor)
+        summary = f"{current.id} ({current.image}) -> {to.id} ({to.image})"
+        detail = {"family": td.get("family")}
+        return DeployPlan(current=current, image=to.image, summary=summary, diff=diff, detail=detail)
+
     def deploy(self, image: str, options: RolloutOptions) -> RolloutResult:
         checked_image(image)  # before any call: a malformed image never reaches a task definition
         service = self.api.service()
@@ -233,6 +247,7 @@ class EcsPlatform(Platform):
             base_delay=min(options.poll_interval, 1.0),
             on_retry=options.on_event,
             redact=self.redactor.text,
+            fence=options.fence,
         )
         return created, True
 
@@ -258,6 +273,7 @@ class EcsPlatform(Platform):
             base_delay=min(options.poll_interval, 1.0),
             on_retry=options.on_event,
             redact=self.redactor.text,
+            fence=options.fence,
         )
         deployment = our_deployment(updated, target)
         target.deployment_id = str(deployment["id"]) if deployment and deployment.get("id") else None

@@ -22,7 +22,15 @@ import httpx
 
 from opsctl.config import FlyPlatformConfig
 from opsctl.errors import BadInput, OpsctlError
-from opsctl.platforms.base import DeployPlan, Platform, Release, RolloutOptions, RolloutResult, checked_image
+from opsctl.platforms.base import (
+    DeployPlan,
+    Platform,
+    Release,
+    RolloutOptions,
+    RolloutResult,
+    RolloutStatus,
+    checked_image,
+)
 from opsctl.platforms.fly_http import MAX_WAIT_SECONDS, FlyApiError, FlyClient, read_token
 from opsctl.platforms.fly_leases import LeaseSet
 from opsctl.platforms.fly_machine_ops import MachineOps
@@ -38,6 +46,8 @@ from opsctl.platforms.fly_machines import (
     with_image,
 )
 from opsctl.platforms.fly_rollout import Rollout
+from opsctl.platforms.inflight import InFlight
+from opsctl.values.durations import format_duration
 from opsctl.values.imageref import ImageRef
 from opsctl.values.redact import Redactor
 
@@ -77,6 +87,7 @@ class FlyPlatform(Platform):
         self.redactor = redactor if redactor is not None else Redactor()
         self.redactor.add(token)
         self._clock = clock
+        self._in_flight = InFlight()
         self.api = FlyClient(config.api_url, config.app, token, client=client, redactor=self.redactor, sleep=sleep)
 
     @classmethod
@@ -196,12 +207,35 @@ class FlyPlatform(Platform):
         if strategy not in STRATEGIES:
             raise BadInput(f"unknown fly strategy '{strategy}': use one of {', '.join(STRATEGIES)}")
         checked_image(image)
-        try:
-            return self._deploy(image, strategy, options)
-        except OpsctlError as exc:
-            exc.message = self.redactor.text(exc.message)
-            exc.args = (exc.message,)
-            raise
+        with self._in_flight.track(options) as tracked:
+            if tracked is None:
+                return RolloutResult(RolloutStatus.INTERRUPTED, None, "cancelled before the rollout began")
+            try:
+                result = self._deploy(image, strategy, tracked)
+            except OpsctlError as exc:
+                exc.message = self.redactor.text(exc.message)
+                exc.args = (exc.message,)
+                if options.cancel.is_set():  # a stop that could not put every machine back
+                    self._in_flight.stopped(f"{self.describe()}: {exc.message}")
+                raise
+            if result.status is RolloutStatus.INTERRUPTED:
+                self._in_flight.stopped(f"{self.describe()}: {result.message}; {self._leases_note(result)}")
+            return result
+
+    def wind_down(self, timeout: float) -> str | None:
+        """Wait for a cancelled rollout to let its machine in flight reach a verdict, undo, release leases."""
+        return self._in_flight.wait(
+            timeout,
+            abandoned=f"{self.describe()}: the rollout did not stop within {format_duration(timeout)}; its "
+            f"machine leases expire after {format_duration(self.config.lease_ttl)}, and the next run of this "
+            "environment adopts them",
+        )
+
+    def _leases_note(self, result: RolloutResult) -> str:
+        errors = result.detail.get("lease_release_errors")
+        if not errors:
+            return "leases released"
+        return f"could not release every lease ({'; '.join(errors)}); the next run adopts them"
 
     def rollback(self, to: Release, options: RolloutOptions) -> RolloutResult:
         """Deploy ``to.image`` again, with the same leases, strategy and undo as a deploy."""
@@ -219,7 +253,15 @@ class FlyPlatform(Platform):
             emit(notice)
         ttl = max(1, int(self.config.lease_ttl))
         machines = self._machines()
-        with LeaseSet(self.api, ttl, on_event=emit, clock=self._clock) as leases:
+        leases = LeaseSet(
+            self.api,
+            ttl,
+            on_event=emit,
+            on_lease=options.on_lease,
+            journaled=options.journaled_leases,
+            clock=self._clock,
+        )
+        with leases:
             leases.acquire_all([str(m["id"]) for m in machines])
             # Read again under the leases: this is the state nobody else can change now.
             machines = self._machines()
@@ -235,6 +277,7 @@ class FlyPlatform(Platform):
                 # Server-side waits stay well inside the lease so renewals happen in time.
                 max_wait=min(MAX_WAIT_SECONDS, max(1, ttl // 3)),
                 clock=self._clock,
+                fence=options.fence,
             )
             rollout = Rollout(
                 self.api, ops, image, strategy, self.config.max_unavailable, options, emit, clock=self._clock

@@ -6,8 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from opsctl.engine.checklist import ChecklistResult, run_checklist
 from opsctl.engine.context import Observer, Prompter
+from opsctl.engine.gates import check_gate_ids, manual_item_ids, require_environment
 from opsctl.engine.loader import load_checklist
+from opsctl.engine.request import RunRequest, Waiver
 from opsctl.errors import Interrupted
+from opsctl.runs.policy import check_waivers
 
 if TYPE_CHECKING:
     from opsctl.workspace import Workspace
@@ -21,19 +24,26 @@ def run_named_checklist(
     params: dict[str, Any] | None = None,
     dry_run: bool = False,
     confirmed: frozenset[str] = frozenset(),
+    waivers: tuple[Waiver, ...] = (),
     prompter: Prompter | None = None,
     observer: Observer | None = None,
 ) -> ChecklistResult:
-    """Load, run and journal one checklist as a run of its own (no lock: a checklist changes nothing itself)."""
+    """Load, run and journal one checklist as a run of its own (no lock: a checklist changes nothing itself).
+
+    Bad input (an unknown ``--confirm``/``--waive`` id, no ``--env`` for a
+    checklist that needs one) is refused before anything is journaled.
+    """
     if env_name is not None:
         ws.config.environment(env_name)
     loaded = load_checklist(name, ws.config.project_dir)
+    require_environment(loaded, env_name)
+    request = RunRequest.from_params(params or {}, confirmations=confirmed, waivers=waivers)
+    check_gate_ids(request, manual_item_ids([loaded]), f"the {name} checklist")
     journal = ws.journal(ws.new_run_id(), f"checklist:{name}", env_name)
-    ctx = ws.context(
-        journal, env_name, params=params, dry_run=dry_run, confirmed=confirmed, prompter=prompter, observer=observer
-    )
+    ctx = ws.context(journal, env_name, request=request, dry_run=dry_run, prompter=prompter, observer=observer)
     journal.event("run", "started", dry_run=dry_run, params=ctx.params)
     try:
+        check_waivers(ctx)
         result = run_checklist(ctx, loaded)
     except KeyboardInterrupt:
         ctx.cancel.set()

@@ -1,6 +1,12 @@
-"""Before each change: the policies, then a person's typed confirmation for a protected environment."""
+"""Before the change: the clock against the freeze windows again, then a person's typed confirmation.
+
+The policies themselves ran when the run began (:func:`opsctl.runs.policy.enforce`);
+``enforced`` is what they found, or None when they have not run yet.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from opsctl.engine.context import RunContext
 from opsctl.engine.models import Step
@@ -8,12 +14,18 @@ from opsctl.engine.runbook import Guard
 from opsctl.errors import BadInput
 from opsctl.runs.result import Declined, RunOptions
 
+if TYPE_CHECKING:
+    from opsctl.runs.policy import Enforced
 
-def confirm_guard(options: RunOptions) -> Guard:
+
+def confirm_guard(options: RunOptions, enforced: Enforced | None = None) -> Guard:
     def guard(ctx: RunContext, step: Step) -> None:
-        from opsctl.runs.policy import enforce
+        from opsctl.runs.policy import enforce, recheck
 
-        enforce(ctx, step)
+        if enforced is None:
+            enforce(ctx)
+        else:
+            recheck(ctx, enforced)  # time passed while the gates ran: a freeze may have begun
         if ctx.dry_run:
             return  # nothing will change: no confirmation to ask for
         env = ctx.env

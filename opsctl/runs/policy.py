@@ -1,38 +1,70 @@
 """Policies that opsctl.yaml states, enforced by the engine for every runbook.
 
-``freeze`` windows, ``requires.approvals`` and ``requires.promoted_from`` hold
-whatever a project's own checklists say: the runner calls :func:`enforce`
-before the first step that changes anything.
+``freeze`` windows, ``requires.approvals``, ``requires.promoted_from`` and the
+waivers of manual gates hold whatever a project's own checklists say. The
+runner calls :func:`enforce` once, right after it takes the lock and before
+the first step (dry runs too): nobody answers a gate's prompts to learn that
+production is frozen. Just before the change itself, :func:`recheck` looks at
+the clock again, since a freeze may have begun while the gates ran.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from opsctl.errors import BadInput, RunFailed
 
 if TYPE_CHECKING:
+    from opsctl.config import FreezeWindow
     from opsctl.engine.context import RunContext
-    from opsctl.engine.models import Step
 
 
-def enforce(ctx: RunContext, step: Step) -> None:
-    """Raise RunFailed (exit 1) when a policy refuses the change; journal what passed."""
-    del step
-    change_type = str(ctx.journal.extra.get("change_type", "normal"))
-    _freeze(ctx, change_type)
-    if change_type == "normal":
-        _approvals(ctx)
-        _promotion(ctx)
+@dataclass(frozen=True)
+class Enforced:
+    """What :func:`enforce` found: the freeze windows an emergency change was allowed into."""
+
+    allowed_freezes: tuple[str, ...] = ()
 
 
-def _freeze(ctx: RunContext, change_type: str) -> None:
+def enforce(ctx: RunContext, *, change: bool = True) -> Enforced:
+    """Raise RunFailed (exit 1) or BadInput (exit 2) when a policy refuses the run; journal what passed.
+
+    ``change=False``: no step ahead changes anything (a run resumed after its
+    rollout), so only the waivers given now are checked.
+    """
+    allowed: tuple[str, ...] = ()
+    if change:
+        change_type = _change_type(ctx)
+        allowed = _freeze(ctx, change_type)
+        if change_type == "normal":
+            _approvals(ctx)
+            _promotion(ctx)
+    check_waivers(ctx)
+    return Enforced(allowed)
+
+
+def recheck(ctx: RunContext, enforced: Enforced) -> None:
+    """Before the change: a freeze that began since :func:`enforce` refuses it too."""
+    _freeze(ctx, _change_type(ctx), already=enforced.allowed_freezes)
+
+
+def _change_type(ctx: RunContext) -> str:
+    return str(ctx.journal.extra.get("change_type", "normal"))
+
+
+def _freeze(ctx: RunContext, change_type: str, already: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The active windows an emergency change may go into (journaled once); RunFailed for other changes."""
     now = ctx.clock()
+    allowed: list[str] = []
     for window in ctx.env.freeze:
         if window.start <= now < window.end:
             span = f"{window.start.isoformat()} to {window.end.isoformat()}"
             incident = ctx.request.incident
             if change_type == "emergency" and incident:
+                allowed.append(_key(window))
+                if _key(window) in already:
+                    continue  # said when the run began
                 ctx.journal.event(
                     "policy.freeze",
                     "warned",
@@ -43,12 +75,60 @@ def _freeze(ctx: RunContext, change_type: str) -> None:
                     "message",
                     message=f"freeze window '{window.reason}' is active: allowed as an emergency change for {incident}",
                 )
-                return
+                return tuple(allowed)
             if change_type in ("normal", "emergency"):  # an "emergency" without an incident is not one
                 raise RunFailed(
                     f"{ctx.env_name} is frozen: '{window.reason}' ({span}); only emergency changes "
                     "(opsctl hotpatch --incident ID) may go in"
                 )
+    return tuple(allowed)
+
+
+def _key(window: FreezeWindow) -> str:
+    return f"{window.start.isoformat()}/{window.end.isoformat()}"
+
+
+def check_waivers(ctx: RunContext) -> None:
+    """A waiver's approvers are not the person running, and (with ``github:``) approved the change's pull request.
+
+    BadInput (exit 2) for an approver who is the actor; RunFailed (exit 1) when
+    GitHub does not show their approval. The waivers that hold are journaled.
+    """
+    waivers = ctx.request.waivers
+    if not waivers:
+        return
+    approvers = list(dict.fromkeys(a for w in waivers for a in w.approved_by))
+    for approver in approvers:
+        if approver.lower() == ctx.actor.strip().lower():
+            raise BadInput(
+                f"--approved-by {approver}: a waiver needs someone other than the person running it ({ctx.actor})"
+            )
+    source = "--approved-by"
+    if ctx.config.github is not None:
+        _waivers_on_github(ctx, approvers)
+        source = "--approved-by, approved on the pull request"
+    items = ", ".join(w.item for w in waivers)
+    ctx.journal.event(
+        "policy.waivers",
+        "passed",
+        waivers=[w.as_dict() for w in waivers],
+        summary=f"{items} waived by {ctx.actor}, approved by {', '.join(approvers)} ({source})",
+    )
+
+
+def _waivers_on_github(ctx: RunContext, approvers: list[str]) -> None:
+    """Each approver of a waiver approved the pull request of the change (the image's commit, else HEAD)."""
+    from opsctl.git.approvals import image_approvals
+
+    image = None if ctx.request.image is None else str(ctx.request.image)
+    verdict = image_approvals(ctx.config, ctx.redactor, ctx.project_dir, image, needed=1, deployer=ctx.actor)
+    approved = {a.lower() for a in verdict.approvers}
+    for approver in approvers:
+        if approver.lower() not in approved:
+            raise RunFailed(
+                f"--approved-by {approver}: a waiver's approver must have approved the change's pull request "
+                f"on GitHub, and has not ({verdict.summary})"
+            )
 
 
 def _approvals(ctx: RunContext) -> None:
@@ -92,16 +172,22 @@ def _promotion(ctx: RunContext) -> None:
     if not source or ctx.request.image is None:
         return
     image = str(ctx.request.image)  # the audit log records images as text
-    from opsctl.audit.query import load_runs
+    from opsctl.audit.evidence import refusal, run_evidence
 
-    runs = [r for r in load_runs(ctx.journal.log.path, source) if r.runbook in ("deploy", "hot-patch")]
+    # With audit.hmac_key_env, a verification counts only if keyed events say so (a forged line has no key).
+    evidence = run_evidence(ctx.journal.log, source)
+    runs = [r for r in evidence.runs if r.runbook in ("deploy", "hot-patch")]
     mine = [r for r in runs if r.image == image or (r.extra.get("attempted") or {}).get("image") == image]
-    if any(r.status == "succeeded" and r.verified for r in mine):
-        last = next(r for r in reversed(mine) if r.status == "succeeded" and r.verified)
+    verified = [r for r in mine if r.status == "succeeded" and r.verified]
+    counted = [r for r in verified if evidence.counts(r)]
+    if counted:
+        last = counted[-1]
         ctx.journal.event(
             "policy.promotion", "passed", summary=f"{image} was verified on {source} (run {last.run}, {last.finished})"
         )
         return
+    if verified:
+        raise RunFailed(refusal(verified[-1]))
     if mine:
         last = mine[-1]
         raise RunFailed(

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 
 def finished_steps(events: list[dict[str, Any]], runbook: str) -> set[str]:
-    ok = {Status.PASSED.value, Status.WARNED.value, Status.SKIPPED.value}
+    # A step that did not apply (its `when` was false) is finished too: resuming must not run it again.
+    ok = {Status.PASSED.value, Status.WARNED.value, Status.SKIPPED.value, Status.NOT_APPLICABLE.value}
     return {
         str(e["step"])
         for e in events

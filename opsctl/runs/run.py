@@ -9,28 +9,29 @@ DESIGN section 6.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from opsctl.engine.context import RunContext
+from opsctl.engine.gates import check_runbook_gate_ids
 from opsctl.engine.loader import LoadedRunbook, load_runbook
 from opsctl.engine.request import RunRequest
-from opsctl.engine.runbook import StepsOutcome, run_steps
-from opsctl.errors import BadInput, Interrupted, NeedsHuman, OpsctlError
+from opsctl.engine.runbook import StepsOutcome, changes_ahead, run_steps
+from opsctl.errors import BadInput, Interrupted, Locked, NeedsHuman, OpsctlError
+from opsctl.incidents.emergency import require_open
+from opsctl.locks.base import LockLost
 from opsctl.runs.announce import announce, announce_end
 from opsctl.runs.confirm import confirm_guard
+from opsctl.runs.fencing import lock_lost, platform_state
+from opsctl.runs.interrupt import journal_interrupted, journal_locked, stop_platform
 from opsctl.runs.locking import lock_guard, locked
+from opsctl.runs.policy import enforce
 from opsctl.runs.result import Declined, RunOptions, RunResult
 from opsctl.runs.rollback import run_rollback
 
 if TYPE_CHECKING:
     from opsctl.locks.base import LockHandle
     from opsctl.workspace import Workspace
-
-
-NEEDS_INCIDENT = (
-    "hotpatch needs --incident ID: emergency changes must be tied to an incident "
-    "(open one with your incident process, e.g. INC-42)"
-)
 
 
 def execute(
@@ -47,14 +48,16 @@ def execute(
     """
     if not isinstance(request, RunRequest):
         request = RunRequest.from_params(request)
-    if runbook_name == "hot-patch" and not request.incident:
-        # The emergency procedure itself; a project's own emergency runbooks meet the freeze policy instead.
-        raise BadInput(NEEDS_INCIDENT)
     environment = ws.config.environment(env)
     if environment.protected and not (options.yes or options.dry_run or options.prompter):
         # Refuse before any gate runs: nobody could confirm at the deploy step either.
         raise BadInput(f"{env} is protected: run in a terminal to confirm by typing its name, or pass --yes")
+    if runbook_name == "hot-patch":
+        # The emergency procedure itself needs an open incident opened with opsctl (journaled as its
+        # canonical id); a project's own emergency runbooks meet the freeze policy instead.
+        request = replace(request, incident=require_open(ws.audit.path, request.incident).id)
     loaded = load_runbook(runbook_name, ws.config.project_dir)
+    check_runbook_gate_ids(request, loaded, ws.config.project_dir)  # a mistyped --confirm id: exit 2 now
     run_id = ws.new_run_id()
     extra = {"change_type": loaded.model.change_type, **incident_extra(request), **options.extra}
     journal = ws.journal(run_id, runbook_name, env, **extra)
@@ -85,22 +88,27 @@ def drive(
     journal = ctx.journal
     name = loaded.name
     try:
+        # Policies before any gate or prompt (dry runs too): a frozen environment says so first.
+        enforced = enforce(ctx, change=not resume_rollback and changes_ahead(loaded, start_at))
         if resume_rollback:
             outcome = StepsOutcome((), None)
             rollback = run_rollback(ws, ctx, loaded, resume=True, lock=lock)
         else:
             outcome = run_steps(
-                ctx, loaded, start_at=start_at, guard=confirm_guard(options), before_change=lock_guard(lock)
+                ctx, loaded, start_at=start_at, guard=confirm_guard(options, enforced), before_change=lock_guard(lock)
             )
             rollback = None
             if outcome.wants_rollback and not options.no_rollback and not ctx.dry_run:
                 rollback = run_rollback(ws, ctx, loaded, lock=lock)
     except (KeyboardInterrupt, Interrupted):
-        ctx.cancel.set()
-        journal.event("run", "interrupted", summary="interrupted by the user; resume with `opsctl resume`")
-        raise Interrupted(
-            f"interrupted: run {ctx.run_id} is journaled; continue it with `opsctl resume {ctx.run_id}`"
-        ) from None
+        # In this order: stop the workers and the platform's change in flight, then journal.
+        raise journal_interrupted(ctx, stop_platform(ctx)) from None
+    except Locked as exc:
+        # Someone else's lease or lock stopped a step before it changed anything: the run stays resumable.
+        raise journal_locked(ctx, exc) from None
+    except LockLost as lost:
+        # Our own lock was broken or taken over: stop before the next change, naming who and what runs now.
+        raise lock_lost(ctx, lost) from None
     except Declined as exc:
         journal.event("run", "failed", summary=str(exc), release_before=ctx.state.previous)
         raise
@@ -158,9 +166,4 @@ def _verdict(
 
 
 def _platform_state(ctx: RunContext) -> str:
-    try:
-        current = ctx.platform().current_release()
-    except Exception as exc:  # the platform itself may be what is broken
-        return f"its state could not be read ({type(exc).__name__}: {exc})"
-    warnings = "; ".join(ctx.platform().warnings())
-    return f"it now runs {current.id} ({current.image}){'; ' + warnings if warnings else ''}"
+    return platform_state(ctx)

@@ -254,7 +254,13 @@ def test_manual_item_without_a_terminal_exits_1_naming_confirm(project: Path) ->
     [
         ("y\n", 0, f"confirmed by {ACTOR}"),
         ("n\nno load test yet\n", 1, f"not confirmed by {ACTOR}: no load test yet"),
-        ("s\n\nfrozen by INC-42\n", 0, f"skipped by {ACTOR}: frozen by INC-42"),
+        # A blocking item is done or waived: a person's skip fails it (issue 13), the reason still recorded.
+        (
+            "s\n\nfrozen by INC-42\n",
+            1,
+            f"skipped by {ACTOR}: frozen by INC-42; a blocking item needs a waiver to go ahead: "
+            "--waive perf --reason TEXT --approved-by NAME",
+        ),
     ],
     ids=["yes", "no", "skip-asks-again-for-a-reason"],
 )

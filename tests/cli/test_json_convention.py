@@ -20,6 +20,7 @@ from opsctl.workspace import Workspace
 from tests.support.clirunner import ACTOR, Result, opsctl
 from tests.support.context import FIXED_NOW, base_config
 from tests.support.fly_api import FakeFlyApi, fly_api_fixture
+from tests.support.incidents import record_open_incident
 
 fly_api = fly_api_fixture
 
@@ -195,6 +196,7 @@ def test_deploy_rollback_and_hotpatch_print_events_then_the_run_summary(tmp_path
     write_yaml(tmp_path / "runbooks" / "deploy.yaml", {"title": "Deploy", "steps": [say("roll-out")]})
     write_yaml(tmp_path / "runbooks" / "rollback.yaml", {"title": "Rollback", "steps": [say("put-back", "back")]})
     write_yaml(tmp_path / "runbooks" / "hot-patch.yaml", {"title": "Hot-patch", "steps": [say("patch")]})
+    record_open_incident(tmp_path / "opsctl.yaml", "INC-7")  # a hot-patch needs an open incident
 
     for argv, runbook in (
         (("deploy", "staging", "--image", "hvb:1.8.0"), "deploy"),

@@ -80,3 +80,57 @@ def test_json_view_prints_one_event_per_line(monkeypatch: pytest.MonkeyPatch) ->
     events = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [e["event"] for e in events] == [kind for kind, _ in _events()]
     assert events[4]["blocking"] is False
+
+
+def _gate_events() -> list[tuple[str, dict[str, Any]]]:
+    """A gate with a waived item and an item that does not apply (its `when` is false)."""
+    items = [{"id": "scan", "title": "Security scan"}, {"id": "tests", "title": "CI green"}]
+    base = {"attempts": 1, "detail": {}, "blocking": True}
+    waived = "waived by dev@example.com, approved by lead@example.com: scanner down"
+    return [
+        ("checklist.started", {"checklist": "pre", "title": "Pre", "items": items}),
+        ("item.started", {"id": "scan", "title": "Security scan", "uses": "manual"}),
+        (
+            "item.finished",
+            {"id": "scan", "title": "Security scan", "uses": "manual", "status": "waived", "summary": waived}
+            | base
+            | {"duration_ms": 2},
+        ),
+        ("item.started", {"id": "tests", "title": "CI green", "uses": "github.checks"}),
+        (
+            "item.finished",
+            {
+                "id": "tests",
+                "title": "CI green",
+                "uses": "github.checks",
+                "status": "not_applicable",
+                "summary": "does not apply (when: github is not none)",
+            }
+            | base
+            | {"duration_ms": 0},
+        ),
+        ("checklist.finished", {"checklist": "pre", "status": "warned"}),
+    ]
+
+
+def test_plain_view_words_for_waived_and_not_applicable(capsys: pytest.CaptureFixture[str]) -> None:
+    view = PlainView()
+    for kind, data in _gate_events():
+        view.event(kind, data)
+
+    assert capsys.readouterr().out.splitlines() == [
+        "== Pre (pre)",
+        "WAIVED  scan  waived by dev@example.com, approved by lead@example.com: scanner down (2ms)",
+        "N/A  tests  does not apply (when: github is not none)",  # it never ran: no time shown
+    ]
+
+
+def test_live_view_marks_waived_and_not_applicable_items() -> None:
+    console = Console(record=True, width=120, force_terminal=True, color_system=None)
+    view = LiveView(console)
+    for kind, data in _gate_events():
+        view.event(kind, data)
+    lines = console.export_text().splitlines()
+
+    assert " ⚑ Security scan 2ms  waived by dev@example.com, approved by lead@example.com: scanner down" in lines
+    assert any(line.strip() == "· CI green  does not apply (when: github is not none)" for line in lines)

@@ -128,7 +128,10 @@ def test_lock_contention_status_and_forced_release(project: Project) -> None:
         refused = project.run("lock", "release", "staging")
         assert refused.returncode == 2
         single_error_line(refused.stderr, "--force")
-        released = project.run("lock", "release", "staging", "--force")
+        alive = project.run("lock", "release", "staging", "--force")  # the holder (this process) is alive here
+        assert alive.returncode == 2
+        single_error_line(alive.stderr, "r-holder (pid ", "on this host) is still alive", "--yes")
+        released = project.run("lock", "release", "staging", "--force", "--yes")
         assert released.returncode == 0, released.stderr
         assert project.json("lock", "status", "staging")["locked"] is False
     finally:

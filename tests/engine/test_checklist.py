@@ -17,7 +17,8 @@ from opsctl.engine.checklist import ChecklistResult, run_checklist
 from opsctl.engine.context import RunContext
 from opsctl.engine.loader import load_checklist
 from opsctl.engine.outcome import Outcome, Status
-from opsctl.errors import ConfigError
+from opsctl.engine.request import RunRequest, Waiver
+from opsctl.errors import BadInput, ConfigError
 from tests.support.context import make_ctx
 from tests.support.util import checklist, command_item, max_overlap, py, read_interval, sleeper, write_checklist
 
@@ -117,7 +118,7 @@ def test_needs_waits_for_the_item_it_needs(tmp_path: Path) -> None:
 # --- when, retry, timeout -------------------------------------------------------------------------------
 
 
-def test_when_false_skips_and_when_true_runs(tmp_path: Path) -> None:
+def test_when_false_does_not_apply_and_when_true_runs(tmp_path: Path) -> None:
     body = checklist(
         command_item("prod-only", PASS, when="env.name == 'production'"),
         command_item("staging-only", PASS, when="{{ env.name == 'staging' and params.region == 'eu' }}"),
@@ -125,8 +126,9 @@ def test_when_false_skips_and_when_true_runs(tmp_path: Path) -> None:
     result, _ = run(tmp_path, body, params={"region": "eu"})
     items = by_id(result)
 
-    assert items["prod-only"].status is Status.SKIPPED
-    assert items["prod-only"].summary == "condition is false: env.name == 'production'"
+    # Not "skipped": nobody chose to leave it out; it has nothing to check here.
+    assert items["prod-only"].status is Status.NOT_APPLICABLE
+    assert items["prod-only"].summary == "does not apply (when: env.name == 'production')"
     assert items["staging-only"].status is Status.PASSED
     assert result.status is Status.PASSED
 
@@ -212,7 +214,14 @@ def test_non_blocking_failure_warns(tmp_path: Path) -> None:
     assert not result.items[0].blocks
     assert result.status is Status.WARNED
     assert result.ok
-    assert result.counts() == {"passed": 1, "failed": 1, "warned": 0, "skipped": 0}
+    assert result.counts() == {
+        "passed": 1,
+        "failed": 1,
+        "warned": 0,
+        "skipped": 0,
+        "waived": 0,
+        "not_applicable": 0,
+    }
 
 
 def test_blocking_failure_fails(tmp_path: Path) -> None:
@@ -339,7 +348,12 @@ def test_confirm_passes_the_manual_item(tmp_path: Path) -> None:
         (("yes", ""), Status.PASSED, "confirmed by tester@example.com"),
         (("no", "perf tests missing"), Status.FAILED, "not confirmed by tester@example.com: perf tests missing"),
         (("no", ""), Status.FAILED, "not confirmed by tester@example.com"),
-        (("skip", "reviewed in INC-42"), Status.SKIPPED, "skipped by tester@example.com: reviewed in INC-42"),
+        (
+            ("skip", "reviewed in INC-42"),
+            Status.FAILED,
+            "skipped by tester@example.com: reviewed in INC-42; a blocking item needs a waiver to go ahead: "
+            "--waive code-review --reason TEXT --approved-by NAME",
+        ),
     ],
 )
 def test_a_person_answers(tmp_path: Path, answer: tuple[str, str], status: Status, summary: str) -> None:
@@ -350,6 +364,142 @@ def test_a_person_answers(tmp_path: Path, answer: tuple[str, str], status: Statu
     assert (result.items[0].status, result.items[0].summary) == (status, summary)
     logged = [e for e in audit_events(ctx) if e["step"] == "gate/code-review" and e["status"] != "started"]
     assert logged[0]["summary"] == summary
+
+
+# --- gates: a skipped blocking item fails, a waiver lets it through, "not applicable" is its own count -----------
+
+WAIVER = Waiver("code-review", "reviewer on leave, pairing instead", ("lead@example.com",))
+WAIVED_SUMMARY = "waived by tester@example.com, approved by lead@example.com: reviewer on leave, pairing instead"
+
+
+def test_a_skipped_blocking_item_fails_the_gate_naming_the_waiver(tmp_path: Path) -> None:
+    result, _ = run(tmp_path, checklist(MANUAL), prompter=ScriptedPrompter(("skip", "no time")))
+
+    (item,) = result.items
+    assert (item.status, item.blocks) == (Status.FAILED, True)
+    assert item.summary == (
+        "skipped by tester@example.com: no time; a blocking item needs a waiver to go ahead: "
+        "--waive code-review --reason TEXT --approved-by NAME"
+    )
+    assert item.detail == {"skipped_by": "tester@example.com", "reason": "no time"}
+    assert result.status is Status.FAILED
+    assert result.describe_counts() == "1 failed"
+
+
+def test_a_skipped_non_blocking_item_is_counted_apart(tmp_path: Path) -> None:
+    body = checklist({**MANUAL, "blocking": False}, command_item("ok", PASS))
+    result, _ = run(tmp_path, body, prompter=ScriptedPrompter(("skip", "perf env down")))
+
+    skipped = by_id(result)["code-review"]
+    assert (skipped.status, skipped.summary) == (Status.SKIPPED, "skipped by tester@example.com: perf env down")
+    assert result.status is Status.PASSED
+    assert result.describe_counts() == "1 passed, 1 skipped (non-blocking)"
+
+
+def test_a_progress_checklist_may_let_a_person_skip_a_blocking_item(tmp_path: Path) -> None:
+    write_checklist(tmp_path, "gate", checklist(MANUAL))
+    ctx = make_ctx(tmp_path, env=None, prompter=ScriptedPrompter(("skip", "no dashboard access yet")))
+    result = run_checklist(ctx, load_checklist("gate", tmp_path), skips_need_waivers=False)
+
+    assert (result.items[0].status, result.items[0].summary) == (
+        Status.SKIPPED,
+        "skipped by tester@example.com: no dashboard access yet",
+    )
+    assert result.ok
+
+
+def test_a_waiver_lets_the_item_through_without_asking_and_warns(tmp_path: Path) -> None:
+    prompter = ScriptedPrompter()
+    request = RunRequest(waivers=(WAIVER,))
+    result, ctx = run(tmp_path, checklist(MANUAL, command_item("ok", PASS)), request=request, prompter=prompter)
+
+    waived = by_id(result)["code-review"]
+    assert prompter.asked == []
+    assert (waived.status, waived.summary, waived.blocks) == (Status.WAIVED, WAIVED_SUMMARY, False)
+    assert waived.detail == {
+        "waived_by": "tester@example.com",
+        "approved_by": ["lead@example.com"],
+        "reason": "reviewer on leave, pairing instead",
+    }
+    assert (result.status, result.ok) == (Status.WARNED, True)
+    assert result.describe_counts() == "1 passed, 1 waived"
+    (logged,) = [e for e in audit_events(ctx) if e["step"] == "gate/code-review" and e["status"] != "started"]
+    assert (logged["status"], logged["summary"], logged["detail"]["approved_by"]) == (
+        "waived",
+        WAIVED_SUMMARY,
+        ["lead@example.com"],
+    )
+    assert audit_events(ctx)[-1]["counts"] == {
+        "passed": 1,
+        "failed": 0,
+        "warned": 0,
+        "skipped": 0,
+        "waived": 1,
+        "not_applicable": 0,
+    }
+
+
+def test_the_summary_counts_each_kind_of_not_done_apart(tmp_path: Path) -> None:
+    body = checklist(
+        command_item("ok", PASS),
+        command_item("lint", FAIL, blocking=False),
+        {**MANUAL, "id": "perf", "title": "Perf", "blocking": False},
+        MANUAL,
+        command_item("prod-only", PASS, when="env.name == 'production'"),
+        command_item("github-only", PASS, when="github is not none"),
+    )
+    prompter = ScriptedPrompter(("skip", "no load env"))
+    result, _ = run(tmp_path, body, request=RunRequest(waivers=(WAIVER,)), prompter=prompter)
+
+    assert [i.status for i in result.items] == [
+        Status.PASSED,
+        Status.FAILED,
+        Status.SKIPPED,
+        Status.WAIVED,
+        Status.NOT_APPLICABLE,
+        Status.NOT_APPLICABLE,
+    ]
+    assert result.counts() == {
+        "passed": 1,
+        "failed": 1,
+        "warned": 0,
+        "skipped": 1,
+        "waived": 1,
+        "not_applicable": 2,
+    }
+    assert result.describe_counts() == "1 passed, 1 failed, 1 skipped (non-blocking), 1 waived, 2 not applicable"
+    assert result.status is Status.WARNED
+    assert by_id(result)["github-only"].summary == "does not apply (when: github is not none)"
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        command_item("prod-only", PASS, when="env.protected"),
+        command_item("say", ["echo", "{{ env.health.base_url }}"]),
+        {"id": "live", "title": "Bot answers", "uses": "health.live"},
+    ],
+    ids=["when-reads-env", "with-reads-env", "action-needs-env"],
+)
+def test_a_checklist_that_needs_an_environment_says_so_before_anything_runs(
+    tmp_path: Path, item: dict[str, Any]
+) -> None:
+    marker = tmp_path / "ran"
+    body = checklist(
+        command_item("first", py("import pathlib, sys; pathlib.Path(sys.argv[1]).touch()", str(marker))), item
+    )
+    with pytest.raises(BadInput) as caught:
+        run(tmp_path, body, env=None)
+
+    assert str(caught.value) == "checklist 'gate' needs an environment: pass --env ENV"
+    assert not marker.exists()
+
+
+def test_a_checklist_that_reads_no_environment_runs_without_one(tmp_path: Path) -> None:
+    body = checklist(command_item("say", ["echo", "{{ params.image }} by {{ run.actor }}"]))
+    result, _ = run(tmp_path, body, env=None, params={"image": "hvb:1.8.0"})
+
+    assert result.items[0].detail["output_tail"] == ["hvb:1.8.0 by tester@example.com"]
 
 
 def test_manual_items_are_asked_first_but_reported_in_file_order(tmp_path: Path) -> None:
@@ -383,7 +533,7 @@ def test_every_item_is_journaled_and_observed(tmp_path: Path) -> None:
     assert steps[0] == ("gate", "started")
     assert ("gate/ok", "started") in steps
     assert ("gate/ok", "passed") in steps
-    assert ("gate/skip", "skipped") in steps
+    assert ("gate/skip", "not_applicable") in steps
     assert ("gate/skip", "started") not in steps  # a skipped item never starts
     assert steps[-1] == ("gate", "passed")
     assert all(e["run"] == ctx.run_id and e["actor"] == "tester@example.com" for e in audit_events(ctx))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from opsctl.engine.request import RunRequest
+from opsctl.engine.request import RunRequest, Waiver, make_waivers
 from opsctl.errors import BadInput
 from opsctl.values.imageref import ImageRef
 
@@ -100,3 +100,81 @@ def test_the_automatic_rollback_has_no_image_and_no_target() -> None:
     # As templates saw it before: the run's params with "to" and "image" set to None.
     assert rollback.params() == {"image": None, "timeout": 20.0, "reason": "r", "to": None}
     assert list(rollback.params()) == ["image", "timeout", "reason", "to"]
+
+
+# --- waivers: --waive ID with the command's one --reason and --approved-by --------------------------------------
+
+WAIVE_HELP = "a waiver records why the gate may be passed without being done, and who (other than you) agreed"
+
+
+def test_waivers_take_the_commands_reason_and_approvers_and_are_no_params() -> None:
+    waivers = make_waivers(
+        ["security-scan", " performance-tests ", "security-scan"],
+        reason=" scanner down, INC-7 ",
+        approved_by=["lead@example.com", " lead@example.com", "cto@example.com"],
+    )
+    request = RunRequest.build(image="hvb:1.8.0", reason="scanner down, INC-7", waivers=waivers)
+
+    approvers = ("lead@example.com", "cto@example.com")
+    assert request.waivers == (
+        Waiver("security-scan", "scanner down, INC-7", approvers),
+        Waiver("performance-tests", "scanner down, INC-7", approvers),
+    )
+    assert request.waiver("performance-tests") == request.waivers[1]
+    assert request.waiver("tests-confirmed") is None
+    assert request.waivers[0].as_dict() == {
+        "item": "security-scan",
+        "reason": "scanner down, INC-7",
+        "approved_by": ["lead@example.com", "cto@example.com"],
+    }
+    # Like --confirm, a waiver belongs to one invocation: it is not journaled as a param, nor resumed from one.
+    assert request.params() == {"image": "hvb:1.8.0", "reason": "scanner down, INC-7"}
+    assert request.without_target().waivers == request.waivers
+
+
+def test_ids_named_on_the_command_line_come_with_their_flag() -> None:
+    request = RunRequest.build(
+        confirmations=["tests-confirmed", "code-review-confirmed"],
+        waivers=make_waivers(["security-scan"], reason="r", approved_by="lead@example.com"),
+    )
+
+    assert request.gate_ids() == (
+        ("--confirm", "code-review-confirmed"),
+        ("--confirm", "tests-confirmed"),
+        ("--waive", "security-scan"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("reason", "approved_by", "missing"),
+    [
+        (None, ["lead@example.com"], "--reason TEXT"),
+        ("  ", ["lead@example.com"], "--reason TEXT"),
+        ("no time", None, "--approved-by NAME"),
+        ("no time", [" "], "--approved-by NAME"),
+        (None, None, "--reason TEXT and --approved-by NAME"),
+    ],
+    ids=["no-reason", "blank-reason", "no-approver", "blank-approver", "neither"],
+)
+def test_a_waiver_without_a_reason_or_an_approver_is_bad_input(
+    reason: str | None, approved_by: list[str] | None, missing: str
+) -> None:
+    with pytest.raises(BadInput) as raised:
+        make_waivers(["security-scan", "performance-tests"], reason=reason, approved_by=approved_by)
+
+    assert str(raised.value) == f"--waive security-scan --waive performance-tests needs {missing}: {WAIVE_HELP}"
+
+
+def test_no_waive_needs_nothing() -> None:
+    assert make_waivers([], reason=None, approved_by=None) == ()
+
+
+def test_an_item_is_either_confirmed_or_waived() -> None:
+    waivers = make_waivers(["security-scan"], reason="r", approved_by="lead@example.com")
+    with pytest.raises(BadInput) as raised:
+        RunRequest.build(confirmations=["security-scan"], waivers=waivers)
+
+    assert str(raised.value) == (
+        "--confirm security-scan and --waive security-scan: an item is either done (--confirm) "
+        "or waived (--waive), not both"
+    )

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from opsctl.errors import BadInput, ConfigError
-from opsctl.workspace import Workspace, run_named_checklist
+from opsctl.runs import run_named_checklist
+from opsctl.workspace import Workspace
 from tests.support.context import FIXED_NOW, make_workspace
 from tests.support.isolation import _isolated, builtins  # noqa: F401 - autouse isolation, built-ins
 from tests.support.util import checklist, command_item, py, write_checklist
@@ -55,7 +56,7 @@ def test_a_failing_run_is_journaled_as_failed(tmp_path: Path) -> None:
     assert (last["step"], last["status"], last["counts"]) == (
         "run",
         "failed",
-        {"passed": 0, "failed": 1, "warned": 0, "skipped": 0},
+        {"passed": 0, "failed": 1, "warned": 0, "skipped": 0, "waived": 0, "not_applicable": 0},
     )
     assert last["env"] == "-"
 

@@ -83,8 +83,8 @@ def _events(ws: Workspace) -> list[dict[str, Any]]:
         (
             "hot-patch",
             {"image": "hvb:1.8.1"},
-            "hotpatch needs --incident ID: emergency changes must be tied to an incident "
-            "(open one with your incident process, e.g. INC-42)",
+            "a hot-patch needs an incident: pass --incident INC-N (see `opsctl incident list`), "
+            "or --incident new --severity P1 --title TEXT",
         ),
     ],
     ids=["non-ascii-tag", "short-sha512", "bad-timeout", "emergency-without-incident"],

@@ -42,6 +42,8 @@ CONFIRMS = (
     "--confirm",
     "performance-tests",
 )
+# The hot-patch runbook's manual items (an id it does not have is bad input).
+HOTPATCH_CONFIRMS = ("--confirm", "tests-confirmed", "--confirm", "performance-tests")
 HOLIDAY = {"from": "2026-12-24T00:00:00Z", "to": "2026-12-27T00:00:00Z", "reason": "holiday freeze"}
 HOLIDAY_SPAN = "2026-12-24T00:00:00+00:00 to 2026-12-27T00:00:00+00:00"
 IN_FREEZE = datetime(2026, 12, 25, 12, 0, tzinfo=UTC)
@@ -276,7 +278,9 @@ class Project:
         yes = ("--yes",) if env == "production" else ()
         return self.invoke("deploy", env, "--image", image, *confirms, *yes, "--timeout", "20s", *extra, **kwargs)
 
-    def hotpatch(self, env: str, image: str, *extra: str, confirms: Sequence[str] = CONFIRMS, **kwargs: Any) -> Result:
+    def hotpatch(
+        self, env: str, image: str, *extra: str, confirms: Sequence[str] = HOTPATCH_CONFIRMS, **kwargs: Any
+    ) -> Result:
         yes = ("--yes",) if env == "production" else ()
         return self.invoke("hotpatch", env, "--image", image, *confirms, *yes, "--timeout", "20s", *extra, **kwargs)
 

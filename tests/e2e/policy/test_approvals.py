@@ -64,7 +64,10 @@ def test_another_approver_passes_is_recorded_and_a_rollback_needs_none(guarded: 
     assert started["change_type"] == "normal"
 
     # A rollback is a standard change: no approval asked for, the reason recorded.
-    back = guarded.invoke("rollback", "production", "--yes", "--timeout", "20s", "--reason", "login errors")
+    # (--to: only the running release was ever verified, and a rollback no longer picks an unverified one.)
+    back = guarded.invoke(
+        "rollback", "production", "--to", "hvb:1.7.0", "--yes", "--timeout", "20s", "--reason", "login errors"
+    )
 
     assert back.exit_code == 0, output(back)
     assert guarded.image("production") == "hvb:1.7.0"

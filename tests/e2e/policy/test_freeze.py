@@ -14,6 +14,7 @@ from tests.e2e.policy.support import (
     output,
     step_events,
 )
+from tests.support.incidents import record_open_incident
 
 FROZEN = (
     f"error: production is frozen: 'holiday freeze' ({HOLIDAY_SPAN}); only emergency changes "
@@ -45,7 +46,8 @@ def test_outside_the_window_the_same_change_goes_in_and_a_rollback_may_go_in_dur
     assert frozen.image("production") == "hvb:1.8.0"
 
     # A rollback is a standard change: on-call must be able to undo a bad release during a freeze.
-    back = frozen.invoke("rollback", "production", "--yes", "--timeout", "20s", clock=IN_FREEZE)
+    # (--to: only the running release was ever verified, and a rollback no longer picks an unverified one.)
+    back = frozen.invoke("rollback", "production", "--to", "hvb:1.7.0", "--yes", "--timeout", "20s", clock=IN_FREEZE)
 
     assert back.exit_code == 0, output(back)
     assert frozen.image("production") == "hvb:1.7.0"
@@ -53,6 +55,7 @@ def test_outside_the_window_the_same_change_goes_in_and_a_rollback_may_go_in_dur
 
 
 def test_a_hotpatch_inside_the_window_passes_and_says_so(frozen: Project) -> None:
+    record_open_incident(frozen.config_path, "INC-42", env="production")  # a hot-patch needs an open incident
     result = frozen.hotpatch("production", "hvb:1.8.1", "--incident", "INC-42", clock=IN_FREEZE)
 
     assert result.exit_code == 0, output(result)

@@ -9,6 +9,7 @@ import pytest
 from opsctl.notify import deliver
 from opsctl.notify.deliver import RetryPolicy
 from tests.e2e.policy.support import ACTOR, OUTSIDE_FREEZE, Project, Receiver, output
+from tests.support.incidents import record_open_incident
 
 ROUTING_KEY = "R0uTiNgKeY0123456789abcdef012345"
 SLACK_PATH = "/services/T0001/B0001/s3cr3tS1ackPath"
@@ -147,6 +148,7 @@ def test_a_rolled_back_deploy_announces_the_failure_and_the_rollback(notified: P
 
 
 def test_a_production_hotpatch_is_a_pagerduty_change_event(notified: Project, receiver: Receiver) -> None:
+    record_open_incident(notified.config_path, "INC-42", env="production")  # a hot-patch needs an open incident
     result = notified.hotpatch(
         "production", "hvb:1.8.1", "--incident", "INC-42", "--reason", "booking crash", clock=OUTSIDE_FREEZE
     )

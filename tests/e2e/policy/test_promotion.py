@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.policy.support import APPROVER, MINIMAL_PRE_DEPLOY, Project, error_line, output, step_events
+from tests.e2e.policy.support import (
+    APPROVER,
+    CONFIRMS,
+    MINIMAL_PRE_DEPLOY,
+    Project,
+    error_line,
+    output,
+    step_events,
+)
+
+NOT_PROMOTED = (
+    "hvb:1.8.0 is not promoted from staging: staging never verified it; "
+    "run `opsctl deploy staging --image hvb:1.8.0` first"
+)
 
 
 @pytest.fixture
@@ -13,18 +26,28 @@ def promoted(project: Project) -> Project:
     return project
 
 
-def test_an_image_staging_never_saw_is_refused_by_the_pre_deploy_gate(promoted: Project) -> None:
+def test_an_image_staging_never_saw_is_refused_before_the_gates_and_by_the_gate_itself(promoted: Project) -> None:
     result = promoted.deploy("production", "hvb:1.8.0")
 
+    # The promotion policy runs before any gate (issue 13): nobody answers a prompt to learn it.
     assert result.exit_code == 1, output(result)
+    assert error_line(result) == f"error: {NOT_PROMOTED}"
     assert promoted.image("production") == "hvb:1.7.0"
     run = promoted.last_run()
-    (gate,) = [e for e in step_events(promoted.events(run), "pre-deploy/migrations") if e["status"] != "started"]
+    assert step_events(promoted.events(run), "pre-deploy") == []
+    assert (promoted.run_end(run)["status"], promoted.run_end(run)["summary"]) == ("error", NOT_PROMOTED)
+
+    # The pre-deploy gate, run on its own, refuses the image as well.
+    gate_run = promoted.invoke(
+        "checklist", "run", "pre-deploy", "--env", "production", *CONFIRMS, "--set", "image=hvb:1.8.0"
+    )
+    assert gate_run.exit_code == 1, output(gate_run)
+    events = promoted.events(promoted.last_run())
+    (gate,) = [e for e in step_events(events, "pre-deploy/migrations") if e["status"] != "started"]
     assert (gate["status"], gate["summary"]) == (
         "failed",
         "hvb:1.8.0 was never deployed to staging; deploy and verify it there first",
     )
-    assert promoted.run_end(run)["summary"] == "step pre-deploy failed: Pre-deployment checklist: failed (migrations)"
 
 
 def test_the_engine_refuses_an_image_staging_never_verified_whatever_the_checklist(promoted: Project) -> None:
