@@ -33,10 +33,9 @@ def _options(ctx: RunContext, timeout: float | None, strategy: str | None = None
     )
 
 
-def _image(ctx: RunContext, given: str | None) -> str | None:
-    """``with: image`` (checked like --image), else the request's image, as text."""
-    image = ImageRef.parse(given) if given else ctx.request.image
-    return None if image is None else str(image)
+def _image(ctx: RunContext, given: str | None) -> ImageRef | None:
+    """``with: image`` (checked like --image), else the request's image: parsed, as the drivers take it."""
+    return ImageRef.parse(given) if given else ctx.request.image
 
 
 def _verdict(ctx: RunContext, result: RolloutResult, done: str) -> Outcome:
@@ -69,11 +68,13 @@ def platform_plan(ctx: RunContext, params: PlanParams) -> Outcome:
     current = plan.current or platform.current_release()
     if ctx.state.previous is None:
         ctx.state.previous = current.as_dict()
-    notes = _deploy_notes(ctx, current.image, image)
+    notes = _deploy_notes(ctx, current.image, str(image))
     ctx.state.plan = {"summary": plan.summary, "diff": list(plan.diff), "changes": notes}
     for line in [*plan.diff, *(f"change: {n}" for n in notes)]:
         ctx.emit("message", message=line)
-    return Outcome.passed(plan.summary, current=current.as_dict(), image=image, diff=list(plan.diff), changes=notes)
+    return Outcome.passed(
+        plan.summary, current=current.as_dict(), image=str(image), diff=list(plan.diff), changes=notes
+    )
 
 
 def _deploy_notes(ctx: RunContext, before: str, after: str) -> list[str]:
@@ -103,11 +104,11 @@ def platform_deploy(ctx: RunContext, params: DeployParams) -> Outcome:
     platform = ctx.platform()
     if ctx.state.previous is None:  # the plan step usually read it already
         ctx.state.previous = platform.current_release().as_dict()
-    ctx.state.attempted = {"id": None, "image": image}
+    ctx.state.attempted = {"id": None, "image": str(image)}
     options = _options(ctx, params.timeout, params.strategy)
     ctx.fence()  # still the lock's holder? (the driver asks again before each of its calls)
     result = platform.deploy(image, options)
-    if result.release is not None and result.release.image == image:
+    if result.release is not None and result.release.image == str(image):
         ctx.state.attempted = result.release.as_dict()
     outcome = _verdict(
         ctx,

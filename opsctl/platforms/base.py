@@ -56,8 +56,14 @@ class Release:
         }
 
 
-def checked_image(image: str) -> ImageRef:
-    """``image`` parsed for a driver (a bare name means ``latest``); BadInput when it is no reference."""
+def checked_image(image: ImageRef | str) -> ImageRef:
+    """``image`` parsed for a driver (a bare name means ``latest``); BadInput when it is no reference.
+
+    The core hands drivers an already parsed :class:`ImageRef`; text (a library
+    caller, a test) is parsed here, so no malformed image reaches an API call.
+    """
+    if isinstance(image, ImageRef):
+        return image
     ref = ImageRef.try_parse(image)
     if ref is None:
         raise BadInput(f"not an image reference: {image!r} (expected [registry/]name[:tag][@digest])")
@@ -162,11 +168,11 @@ class Platform(ABC):
         """Whether ``release`` can still be deployed (ECS: its task definition is ACTIVE), and why not."""
 
     @abstractmethod
-    def plan(self, image: str) -> DeployPlan:
+    def plan(self, image: ImageRef | str) -> DeployPlan:
         """What ``deploy(image)`` would change, using reads only."""
 
     @abstractmethod
-    def deploy(self, image: str, options: RolloutOptions) -> RolloutResult:
+    def deploy(self, image: ImageRef | str, options: RolloutOptions) -> RolloutResult:
         """Roll ``image`` out and follow it until stable, failed, reverted, timed out or cancelled.
 
         Idempotent on resume: if the platform already runs or is rolling out

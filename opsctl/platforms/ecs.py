@@ -35,6 +35,7 @@ from opsctl.platforms.ecs_taskdef import (
     td_revision,
     with_image,
 )
+from opsctl.values.imageref import ImageRef
 from opsctl.values.redact import Redactor
 
 if TYPE_CHECKING:
@@ -154,8 +155,8 @@ class EcsPlatform(Platform):
 
     # -- plan and changes ----------------------------------------------------------
 
-    def plan(self, image: str) -> DeployPlan:
-        checked_image(image)  # before any call: a malformed image never reaches a task definition
+    def plan(self, image: ImageRef | str) -> DeployPlan:
+        image = str(checked_image(image))  # before any call: a malformed image never reaches a task definition
         service = self.api.service()
         td = self.api.require_task_definition(str(service["taskDefinition"]))
         current = release_of(td, self.config.container)
@@ -183,8 +184,8 @@ class EcsPlatform(Platform):
         detail = {"family": td.get("family")}
         return DeployPlan(current=current, image=to.image, summary=summary, diff=diff, detail=detail)
 
-    def deploy(self, image: str, options: RolloutOptions) -> RolloutResult:
-        checked_image(image)  # before any call: a malformed image never reaches a task definition
+    def deploy(self, image: ImageRef | str, options: RolloutOptions) -> RolloutResult:
+        image = str(checked_image(image))  # before any call: a malformed image never reaches a task definition
         service = self.api.service()
         td = self.api.require_task_definition(str(service["taskDefinition"]))
         current = release_of(td, self.config.container)

@@ -161,9 +161,9 @@ class FlyPlatform(Platform):
             return True, "Fly pulls the image by reference"
         return False, f"not an image reference: {release.image!r}"
 
-    def plan(self, image: str) -> DeployPlan:
+    def plan(self, image: ImageRef | str) -> DeployPlan:
         """Machines, current image -> new image, strategy, and the config diff; reads only."""
-        checked_image(image)
+        image = str(checked_image(image))
         machines = self._machines()
         current = self._release_of(machines)
         change = [m for m in machines if not runs_image(m, image)]
@@ -201,12 +201,12 @@ class FlyPlatform(Platform):
 
     # -- changes -----------------------------------------------------------------------
 
-    def deploy(self, image: str, options: RolloutOptions) -> RolloutResult:
+    def deploy(self, image: ImageRef | str, options: RolloutOptions) -> RolloutResult:
         """Lease all machines, roll ``image`` out with the strategy, undo on failure, release leases."""
         strategy = options.strategy or self.config.strategy
         if strategy not in STRATEGIES:
             raise BadInput(f"unknown fly strategy '{strategy}': use one of {', '.join(STRATEGIES)}")
-        checked_image(image)
+        image = str(checked_image(image))
         with self._in_flight.track(options) as tracked:
             if tracked is None:
                 return RolloutResult(RolloutStatus.INTERRUPTED, None, "cancelled before the rollout began")
