@@ -237,6 +237,8 @@ class AuditLog:
     listeners: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
     # audit.hmac_key_env: every event is keyed with it, and a full verify checks the keys (opsctl.audit.keyed).
     key: AuditKey | None = None
+    # Runs journaled as interrupted in this process: their journals write nothing more until resumed.
+    closed_runs: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def append(self, fields: dict[str, Any]) -> dict[str, Any]:
         """Append one event; returns it as written (with seq, ts, prev and hash; ``hmac`` when keyed).
@@ -499,6 +501,9 @@ def _check_recovery(line: bytes, parts: tuple[str, str] | None, pending: tuple[i
     return ""
 
 
+_REOPENING = frozenset({"started", "resumed"})  # run events that open a run's journal again
+
+
 @dataclass
 class Journal:
     """A run's writer: every event carries the run's id, runbook, env and actor (and extras).
@@ -531,7 +536,16 @@ class Journal:
             "step": step,
             "status": status,
         }
-        return self.log.append({**base, **self.extra, **fields})
+        if step == "run" and status in _REOPENING:
+            self.log.closed_runs.discard(self.run)
+        elif self.run in self.log.closed_runs:
+            # "run interrupted" is the run's last word: a worker thread that outlived it (a checklist
+            # item, a rollout) must not write after it, or the journal would contradict itself.
+            return {**base, **self.extra, **fields, "written": False}
+        event = self.log.append({**base, **self.extra, **fields})
+        if step == "run" and status == "interrupted":
+            self.log.closed_runs.add(self.run)
+        return event
 
     def _identify(self, identify: Callable[[], str | None]) -> None:
         with self._identifying:

@@ -149,6 +149,30 @@ def test_concurrent_first_events_all_carry_the_arn(path: Path) -> None:
     assert [e.get("caller_arn") for e in AuditLog(path).events()] == ["arn:aws:iam::123456789012:user/alice"] * 4
 
 
+def test_nothing_is_journaled_for_a_run_after_its_interrupted_line_until_it_resumes(path: Path) -> None:
+    log = AuditLog(path)
+    run = Journal(log, "r1", "deploy", "staging", "alice")
+    worker = Journal(log, "r1", "rollback", "staging", "alice")  # another journal of the same run (a rollback)
+    other = Journal(log, "r2", "deploy", "production", "bob")
+
+    run.event("run", "started")
+    run.event("run", "interrupted")
+    late = worker.event("health", "passed", summary="a worker thread that outlived the run")
+    other.event("run", "started")
+    run.event("run", "resumed")
+    worker.event("health", "passed")
+
+    assert late["written"] is False
+    assert [(e["run"], e["step"], e["status"]) for e in log.events()] == [
+        ("r1", "run", "started"),
+        ("r1", "run", "interrupted"),
+        ("r2", "run", "started"),
+        ("r1", "run", "resumed"),
+        ("r1", "health", "passed"),
+    ]
+    assert log.verify().ok
+
+
 def test_chain_line_and_decode_line_read_one_raw_line(path: Path) -> None:
     log = make_log(path, 2)
     first, second = (line.rstrip(b"\n") for line in lines_of(path))
