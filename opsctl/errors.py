@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     BAD_INPUT = 2  # usage, config, checklist or runbook file
     NEEDS_HUMAN = 3  # the automatic rollback failed, or the platform state is unknown
     LOCKED = 4  # the environment is locked by another run
+    UNAVAILABLE = 5  # a service opsctl needs is unavailable before any change; nothing was changed
     INTERRUPTED = 130  # Ctrl-C; the run is journaled and can be resumed
 
 
@@ -58,6 +59,12 @@ class Locked(OpsctlError):
     """Another run holds the environment's lock."""
 
     exit_code = ExitCode.LOCKED
+
+
+class Unavailable(OpsctlError):
+    """A service opsctl needs (AWS, S3, a registry...) cannot be reached before any change; try again."""
+
+    exit_code = ExitCode.UNAVAILABLE
 
 
 class Interrupted(OpsctlError):

@@ -20,9 +20,11 @@ class VerifiedInParams(BaseModel):
 def verified_in(ctx: RunContext, params: VerifiedInParams) -> Outcome:
     """The image passed post-deploy verification in another environment (e.g. migrations tested in staging).
 
-    With ``audit.hmac_key_env`` only a verification that keyed events record counts (:mod:`opsctl.audit.evidence`).
+    With ``audit.hmac_key_env`` only a verification that keyed events record counts, and with signed
+    ``audit.s3`` checkpoints only one the signed central record holds (:mod:`opsctl.audit.evidence`).
     """
-    from opsctl.audit.evidence import refusal, run_evidence
+    from opsctl.audit.evidence import run_evidence
+    from opsctl.audit.mirror.record import signed_record
 
     source = params.env or (ctx.env.requires.promoted_from if ctx.env_name else None)
     given = ImageRef.parse(params.image) if params.image else ctx.request.image
@@ -32,15 +34,15 @@ def verified_in(ctx: RunContext, params: VerifiedInParams) -> Outcome:
     if not image:
         return Outcome.failed("no image given: pass --image")
     ctx.config.environment(source)
-    evidence = run_evidence(ctx.journal.log, source)
+    central = signed_record(ctx.config.audit.s3, ctx.state_dir, ctx.journal.log)
+    evidence = run_evidence(ctx.journal.log, source, central=central)
     runs = [r for r in evidence.runs if r.image == image]
     verified = [r for r in runs if r.status == "succeeded" and r.verified]
-    counted = [r for r in verified if evidence.counts(r)]
-    if counted:
-        last = counted[-1]
+    last = evidence.newest_counted(verified)
+    if last is not None:
         return Outcome.passed(f"{image} was verified on {source} by run {last.run} ({last.finished})", run=last.run)
     if verified:
-        return Outcome.failed(refusal(verified[-1]), run=verified[-1].run)
+        return Outcome.failed(evidence.refusal(verified[-1]), run=verified[-1].run)
     if runs:
         return Outcome.failed(
             f"{image} did not pass verification on {source}: run {runs[-1].run} ended '{runs[-1].status}'"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from opsctl.engine.context import RunContext
-from opsctl.errors import BadInput
+from opsctl.errors import BadInput, Unavailable
 from opsctl.platforms.base import Release
 from opsctl.values.imageref import ImageRef
 
@@ -53,14 +53,28 @@ def choose_target(ctx: RunContext, to: str | None, *, leaving: set[str] | None =
     an empty set: what runs then is a fair target.
     """
     from opsctl.audit.evidence import run_evidence
+    from opsctl.audit.mirror.record import signed_record
 
     platform = ctx.platform()
     env = str(ctx.env_name)
-    # With audit.hmac_key_env a verification counts only if keyed events record it: a forged one is no target.
-    runs = run_evidence(ctx.journal.log, env).trusted()
+    # With audit.hmac_key_env a verification counts only if keyed events record it, and with signed
+    # audit.s3 checkpoints only if the signed central record holds it: a forged one is no target.
+    central = signed_record(ctx.config.audit.s3, ctx.state_dir, ctx.journal.log)
+    automatic = not to and (leaving is not None or bool(ctx.journal.extra.get("rollback_of")))
+    try:
+        runs = run_evidence(ctx.journal.log, env, central=central).trusted()
+    except Unavailable as exc:
+        if not automatic:
+            raise
+        # A rollback opsctl starts itself must not wait for S3: without the signed record no
+        # verification counts, so it puts back what ran before the change (the platform's word).
+        ctx.emit("message", message=f"{exc}; no verification counts, so the target is what ran before the change")
+        runs = run_evidence(ctx.journal.log, env).trusted()
+        central_down = True
+    else:
+        central_down = False
     if to:
         return _named(platform, runs, env, to, force=bool(ctx.request.extra.get(FORCE_KEY)))
-    automatic = leaving is not None or bool(ctx.journal.extra.get("rollback_of"))
     current = platform.current_release()
     if leaving is None:
         attempted = ctx.state.attempted or {}
@@ -73,7 +87,7 @@ def choose_target(ctx: RunContext, to: str | None, *, leaving: set[str] | None =
             or {str(v) for v in (before.get("id"),) if v}
             or {current.id}
         )
-    target, unusable = _verified(ctx, platform, runs, env, leaving)
+    target, unusable = (None, []) if central_down else _verified(ctx, platform, runs, env, leaving)
     if target is not None:
         return target
     if automatic:

@@ -9,6 +9,14 @@ their own, say the same: succeeded, verified, the same image and release.
 
 Without a key configured nothing changes: the log's own word is taken, and
 the chain is tamper-evident against accidental and naive edits only.
+
+With ``audit.s3`` signing its checkpoints, a run counts only if the signed
+central record covers it too (``central``, :mod:`opsctl.audit.mirror.record`):
+a forged line never reached the bucket, and the bucket alone cannot vouch for
+it without the signing key. Both checks hold when both are configured. The
+central one costs S3 requests, so callers ask about the runs that would grant
+the permission, newest first, and stop at the first that counts
+(:meth:`Evidence.newest_counted`).
 """
 
 from __future__ import annotations
@@ -18,27 +26,70 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from opsctl.audit.keyed import CONFIG_KEY
 from opsctl.audit.log import AuditLog, decode_line, line_keyed
 from opsctl.audit.logfile import log_error, open_log
 from opsctl.audit.query import RUN_MARK, RunSummary, load_runs, summarize
 
+# A rollback needs the release running now, the one before it, and one more in case the platform can no
+# longer deploy that one: checking older verified runs against S3 would cost requests for nothing.
+TRUSTED_RELEASES = 3
+
+
+class CentralRecord(Protocol):
+    """A record kept elsewhere that must cover a run's verification too (the signed S3 mirror)."""
+
+    def problem(self, run: RunSummary) -> str | None:
+        """None when the record covers ``run``'s verification, else why not (one line)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Evidence:
-    """The runs of one environment as the log states them, and those whose verification is not keyed."""
+    """The runs of one environment as the log states them, and which of their verifications may count."""
 
     runs: list[RunSummary]
     unkeyed: frozenset[str] = frozenset()  # ids of runs claiming `verified` without keyed events to say so
+    central: CentralRecord | None = None  # with audit.s3 signing: the record a verification must be in
+
+    def why_not(self, run: RunSummary) -> str | None:
+        """None when the run's verification may grant permission, else why not (reads S3 with a central record)."""
+        if run.run in self.unkeyed:
+            return refusal(run)
+        return None if self.central is None else self.central.problem(run)
 
     def counts(self, run: RunSummary) -> bool:
         """The run's verification may grant permission."""
-        return run.run not in self.unkeyed
+        return self.why_not(run) is None
+
+    def newest_counted(self, candidates: list[RunSummary]) -> RunSummary | None:
+        """The newest of ``candidates`` (oldest first, as the log tells them) whose verification counts."""
+        return next((run for run in reversed(candidates) if self.counts(run)), None)
+
+    def refusal(self, run: RunSummary) -> str:
+        """Why ``run``'s verification does not count (one line naming the run and what to do)."""
+        return self.why_not(run) or f"the verification record of run {run.run} in {run.env} does not count"
 
     def trusted(self) -> list[RunSummary]:
-        """The runs, with an unkeyed verification no verification at all (for picking rollback targets)."""
-        return [dataclasses.replace(r, verified=False) if r.run in self.unkeyed else r for r in self.runs]
+        """The runs, with a verification that does not count no verification at all (for picking rollback targets).
+
+        With a central record, verified runs are checked newest first until
+        :data:`TRUSTED_RELEASES` releases count; older ones are not read from
+        S3 and count as unverified (a rollback to one names it with ``--to``).
+        """
+        untrusted = set(self.unkeyed)
+        if self.central is not None:
+            releases: set[str] = set()
+            for run in reversed(self.runs):
+                if not run.verified or run.run in untrusted:
+                    continue
+                if len(releases) >= TRUSTED_RELEASES or not self.counts(run):
+                    untrusted.add(run.run)
+                else:
+                    releases.add(str((run.release_after or {}).get("id") or run.image))
+        return [dataclasses.replace(r, verified=False) if r.run in untrusted else r for r in self.runs]
 
 
 def refusal(run: RunSummary) -> str:
@@ -48,14 +99,15 @@ def refusal(run: RunSummary) -> str:
     )
 
 
-def run_evidence(log: AuditLog, env: str | None = None) -> Evidence:
+def run_evidence(log: AuditLog, env: str | None = None, *, central: CentralRecord | None = None) -> Evidence:
     """The runs of ``env`` (all when None), oldest first, with the unkeyed verifications named.
 
     With a key, the run-level lines are read raw once to check their HMACs
-    (ConfigError when the key's variable is not set).
+    (ConfigError when the key's variable is not set). ``central`` (see
+    :func:`opsctl.audit.mirror.record.signed_record`) is asked lazily, run by run.
     """
     if log.key is None:
-        return Evidence(load_runs(log.path, env))
+        return Evidence(load_runs(log.path, env), central=central)
     secret = log.key.secret()
     stated, keyed = [], []
     for line in _run_lines(log.path):
@@ -67,16 +119,16 @@ def run_evidence(log: AuditLog, env: str | None = None) -> Evidence:
             keyed.append(event)
     runs = [r for r in summarize(stated) if env is None or r.env == env]
     said = {r.run: r for r in summarize(keyed)}
-    unkeyed = frozenset(r.run for r in runs if r.verified and not _same_verification(r, said.get(r.run)))
-    return Evidence(runs, unkeyed)
+    unkeyed = frozenset(r.run for r in runs if r.verified and not same_verification(r, said.get(r.run)))
+    return Evidence(runs, unkeyed, central)
 
 
-def _same_verification(stated: RunSummary, keyed: RunSummary | None) -> bool:
-    """The keyed events alone tell the same verified outcome as all of them."""
+def same_verification(stated: RunSummary, witness: RunSummary | None) -> bool:
+    """``witness`` (the keyed events alone, or the central copy's) tells the same verified outcome as ``stated``."""
     return (
-        keyed is not None
-        and keyed.verified
-        and (keyed.status, keyed.runbook, keyed.env, keyed.image, keyed.release_after)
+        witness is not None
+        and witness.verified
+        and (witness.status, witness.runbook, witness.env, witness.image, witness.release_after)
         == (stated.status, stated.runbook, stated.env, stated.image, stated.release_after)
     )
 

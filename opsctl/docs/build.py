@@ -45,6 +45,7 @@ EXIT_CODES = (
     (2, "bad input: usage, config, checklist or runbook file (one line says what and where)"),
     (3, "needs a human: the automatic rollback failed, or the platform is in an unknown state"),
     (4, "the environment is locked by another run (the message names who and since when)"),
+    (5, "a service opsctl needs (the signed S3 audit record) is unavailable before any change; nothing changed"),
     (130, "interrupted (Ctrl-C or SIGTERM): the run is journaled; continue it with `opsctl resume RUN`"),
 )
 

@@ -172,22 +172,24 @@ def _promotion(ctx: RunContext) -> None:
     if not source or ctx.request.image is None:
         return
     image = str(ctx.request.image)  # the audit log records images as text
-    from opsctl.audit.evidence import refusal, run_evidence
+    from opsctl.audit.evidence import run_evidence
+    from opsctl.audit.mirror.record import signed_record
 
-    # With audit.hmac_key_env, a verification counts only if keyed events say so (a forged line has no key).
-    evidence = run_evidence(ctx.journal.log, source)
+    # With audit.hmac_key_env, a verification counts only if keyed events say so (a forged line has no key);
+    # with signed S3 checkpoints, only if the signed central record holds it (read newest first, stopping early).
+    central = signed_record(ctx.config.audit.s3, ctx.state_dir, ctx.journal.log)
+    evidence = run_evidence(ctx.journal.log, source, central=central)
     runs = [r for r in evidence.runs if r.runbook in ("deploy", "hot-patch")]
     mine = [r for r in runs if r.image == image or (r.extra.get("attempted") or {}).get("image") == image]
     verified = [r for r in mine if r.status == "succeeded" and r.verified]
-    counted = [r for r in verified if evidence.counts(r)]
-    if counted:
-        last = counted[-1]
+    last = evidence.newest_counted(verified)
+    if last is not None:
         ctx.journal.event(
             "policy.promotion", "passed", summary=f"{image} was verified on {source} (run {last.run}, {last.finished})"
         )
         return
     if verified:
-        raise RunFailed(refusal(verified[-1]))
+        raise RunFailed(evidence.refusal(verified[-1]))
     if mine:
         last = mine[-1]
         raise RunFailed(
