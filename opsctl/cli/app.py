@@ -14,6 +14,7 @@ from opsctl import __version__
 from opsctl.cli import output
 from opsctl.cli.application import Application
 from opsctl.cli.common import app_of
+from opsctl.cli.lazy import COMMANDS, LazyCommands
 from opsctl.errors import ExitCode, OpsctlError
 
 
@@ -32,7 +33,37 @@ _exc = _click_exceptions()
 
 
 class OpsctlGroup(TyperGroup):
-    """Turns every expected error into one line on stderr and its exit code (STYLE 3)."""
+    """Turns every expected error into one line on stderr and its exit code (STYLE 3).
+
+    Its commands come from opsctl/cli/lazy.py: a command's module is imported
+    only when that command is run or looked up, so `opsctl --help` imports none.
+    """
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = LazyCommands(self.commands, COMMANDS)
+
+    def list_commands(self, ctx: Any) -> list[str]:  # noqa: ARG002 - click's signature
+        """Every command name, in creation order, without importing any command."""
+        return list(self.commands)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:  # noqa: ARG002 - click's signature
+        """The click command ``cmd_name`` (built on first use), or None."""
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The help's command listing; commands not yet built show their help from the table."""
+        commands = self.commands
+        if not isinstance(commands, LazyCommands):
+            return super().format_commands(ctx, formatter)
+        listed = [(name, commands.listing(name)) for name in self.list_commands(ctx)]
+        rows = [(name, command) for name, command in listed if not command.hidden]
+        if not rows:
+            return None
+        limit = formatter.width - 6 - max(len(name) for name, _ in rows)  # as click does it
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, command.get_short_help_str(limit)) for name, command in rows])
+        return None
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
@@ -165,41 +196,6 @@ def version(ctx: typer.Context) -> None:
         out.json_document({"version": __version__, "python": sys.version.split()[0]})
     else:
         out.text(f"opsctl {__version__}")
-
-
-def _register() -> None:
-    from opsctl.cli import (
-        audit_cmd,
-        changes_cmd,
-        checklist_cmd,
-        config_cmd,
-        demo_cmd,
-        deploy_cmd,
-        docs_cmd,
-        health_cmd,
-        incident_cmd,
-        lock_cmd,
-        onboard_cmd,
-        report_cmd,
-        status_cmd,
-    )
-
-    deploy_cmd.register(app)
-    demo_cmd.register(app)
-    status_cmd.register(app)
-    health_cmd.register(app)
-    changes_cmd.register(app)
-    report_cmd.register(app)
-    docs_cmd.register(app)
-    app.add_typer(checklist_cmd.app, name="checklist")
-    app.add_typer(audit_cmd.app, name="audit")
-    app.add_typer(lock_cmd.app, name="lock")
-    app.add_typer(config_cmd.app, name="config")
-    app.add_typer(onboard_cmd.app, name="onboard")
-    app.add_typer(incident_cmd.app, name="incident")
-
-
-_register()
 
 
 def run() -> None:
