@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from opsctl.audit.log import GENESIS, encode_event
+from opsctl.audit.line import GENESIS, encode_event
 from opsctl.audit.mirror.checkpoint import Checkpoint, object_hash, signed_message
 from opsctl.audit.mirror.layout import checkpoint_key, run_key
 

@@ -15,7 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from opsctl.audit.log import GENESIS, AuditLog, encode_event
+from opsctl.audit.line import GENESIS, encode_event
+from opsctl.audit.log import AuditLog
 
 TARGET = 200_000
 

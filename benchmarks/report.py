@@ -1,6 +1,6 @@
 """Benchmark: `opsctl report` over a large audit log, and how its cost grows with the log.
 
-Writes two hash-chained audit logs with :func:`opsctl.audit.log.encode_event`
+Writes two hash-chained audit logs with :func:`opsctl.audit.line.encode_event`
 (the same bytes `AuditLog.append` writes, without an fsync per line): a
 small one of N runs and a large one of 10 x N runs (default 100,000 runs,
 about a million events: started, every step's started and outcome events
@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from opsctl.audit.log import GENESIS, encode_event, format_ts
+from opsctl.audit.line import GENESIS, encode_event, format_ts
 from opsctl.kpis.figures import report_from_log
 
 ENVS = ("development", "staging", "production")

@@ -1,8 +1,9 @@
 """The audit log (DESIGN section 5), in three parts, each with one job.
 
-- :mod:`opsctl.audit.log`: the write side and the line format: the hash-chained
+- :mod:`opsctl.audit.log`: the write side: the hash-chained
   :class:`~opsctl.audit.log.AuditLog` (append, verify) and the run's
-  :class:`~opsctl.audit.log.Journal`;
+  :class:`~opsctl.audit.log.Journal`, over :mod:`opsctl.audit.line` (one
+  line's format: encode, chain, key, decode);
 - :mod:`opsctl.audit.query`: every read: events (by run, environment, time,
   step, status), runs, releases, ``--since``, and everyone's history merged
   from the mirror;

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Protocol
 
 from opsctl.audit.keyed import CONFIG_KEY
-from opsctl.audit.log import AuditLog, decode_line, line_keyed
+from opsctl.audit.line import decode_line, line_keyed
+from opsctl.audit.log import AuditLog
 from opsctl.audit.logfile import log_error, open_log
 from opsctl.audit.query import RUN_MARK, RunSummary, load_runs, summarize
 

@@ -37,151 +37,29 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from opsctl.audit.keyed import CONFIG_KEY, AuditKey, matches, sign
+from opsctl.audit.keyed import CONFIG_KEY, AuditKey, matches
+from opsctl.audit.line import (
+    GENESIS,
+    HMAC_FIELD,
+    RECOVER_STEP,
+    decode_line,
+    encode_event,
+    format_ts,
+    keyed_line,
+    line_ok,
+    seq_of,
+    split_line,
+    whole_event,
+)
 from opsctl.audit.logfile import log_error, open_log, write_all
 from opsctl.files.statedir import ensure_state_dir
 from opsctl.values.redact import Redactor
 
-GENESIS = "0" * 64
-_HASH_MARK = b',"hash":"'
-_PREV_MARK = b',"prev":"'
-_SUFFIX = len(_HASH_MARK) + 64 + 2  # ,"hash":"<64>"}
-_PREV_PART = len(_PREV_MARK) + 64 + 1  # ,"prev":"<64>"
-_HMAC_MARK = b',"hmac":"'
-_HMAC_PART = len(_HMAC_MARK) + 64 + 1  # ,"hmac":"<64>", just before prev when audit.hmac_key_env is set
-HMAC_FIELD = "hmac"
-_MIN_LINE = 1 + _PREV_PART + _SUFFIX
 _TAIL_CHUNK = 64 * 1024
-RECOVER_STEP = "audit.recover"
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def format_ts(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_ts(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return format_ts(value)
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    if hasattr(value, "value"):  # enums
-        return value.value
-    return str(value)
-
-
-def encode_event(fields: dict[str, Any], prev: str, secret: bytes | None = None) -> tuple[bytes, str]:
-    """The line (with newline) for ``fields`` chained to ``prev``, and its hash.
-
-    With ``secret`` (the ``audit.hmac_key_env`` key) the line also carries
-    ``"hmac"`` just before ``prev``: the HMAC of the bytes the chain would hash
-    without it, which :func:`keyed_line` cuts back out by offset.
-    """
-    body = json.dumps(fields, separators=(",", ":"), ensure_ascii=False, default=_json_default).encode()
-    chained = _PREV_MARK + prev.encode() + b'"'
-    pre = body[:-1] + chained
-    if secret is not None:
-        pre = body[:-1] + _HMAC_MARK + sign(secret, pre + b"}").encode() + b'"' + chained
-    digest = hashlib.sha256(pre + b"}").hexdigest()
-    return pre + _HASH_MARK + digest.encode() + b'"}\n', digest
-
-
-def keyed_line(line: bytes) -> tuple[str, bytes] | None:
-    """(hmac, the bytes it signs) of an event line (without newline) that carries one; None otherwise."""
-    if _split_line(line) is None:
-        return None
-    pre = line[:-_SUFFIX]
-    mark = len(pre) - _PREV_PART - _HMAC_PART
-    if mark < 1 or pre[mark : mark + len(_HMAC_MARK)] != _HMAC_MARK or pre[-_PREV_PART - 1 : -_PREV_PART] != b'"':
-        return None
-    given = pre[mark + len(_HMAC_MARK) : -_PREV_PART - 1].decode("ascii", "replace")
-    return given, pre[:mark] + pre[-_PREV_PART:] + b"}"
-
-
-def line_keyed(line: bytes, secret: bytes) -> bool:
-    """The line (without newline) carries an HMAC that ``secret`` made: only its holder can write such a line."""
-    found = keyed_line(line)
-    return found is not None and matches(secret, found[1], found[0])
-
-
-def _split_line(line: bytes) -> tuple[str, str] | None:
-    """(prev, hash) of a well-formed line (without newline), or None if it has no chain fields."""
-    if (
-        len(line) < _MIN_LINE
-        or not line.startswith(b"{")
-        or not line.endswith(b'"}')
-        or line[-_SUFFIX:-66] != _HASH_MARK
-    ):
-        return None
-    pre = line[:-_SUFFIX]
-    if pre[-_PREV_PART:-65] != _PREV_MARK:
-        return None
-    return pre[-65:-1].decode("ascii", "replace"), line[-66:-2].decode("ascii", "replace")
-
-
-def _whole_event(torn: bytes, prev: str) -> tuple[str, int | None] | None:
-    """(hash, seq) when ``torn`` is a complete event chained to ``prev`` that only lacks its newline."""
-    parts = _split_line(torn)
-    if parts is None or parts[0] != prev or not _line_ok(torn, parts[1]):
-        return None
-    return parts[1], _seq_of(torn)
-
-
-def _line_ok(line: bytes, expected_hash: str) -> bool:
-    return hashlib.sha256(line[:-_SUFFIX] + b"}").hexdigest() == expected_hash
-
-
-def _seq_of(line: bytes) -> int | None:
-    if not line.startswith(b'{"seq":'):
-        return None
-    end = line.find(b",", 7)
-    try:
-        return int(line[7:end])
-    except ValueError:
-        return None
-
-
-@dataclass(frozen=True)
-class ChainLine:
-    """One event line's chain fields; ``intact`` says its content still matches its hash."""
-
-    seq: int
-    prev: str
-    hash: str
-    intact: bool
-
-
-def chain_line(line: bytes) -> ChainLine | None:
-    """The chain fields of one raw line (without newline), or None when it is not an event line.
-
-    This is how other parts (the S3 mirror) read a line's place in the chain
-    without parsing its JSON: the line format has one owner, this module.
-    """
-    parts = _split_line(line)
-    seq = _seq_of(line)
-    if parts is None or seq is None:
-        return None
-    return ChainLine(seq, parts[0], parts[1], _line_ok(line, parts[1]))
-
-
-def decode_line(raw: bytes) -> dict[str, Any] | None:
-    """The event one raw line holds (with or without its newline), or None when it holds none.
-
-    Every reader of the log (:mod:`opsctl.audit.query`, the mirror) decodes
-    lines here: a damaged line, JSON that is not an object, are no events.
-    """
-    try:
-        event = json.loads(raw)
-    except ValueError:
-        return None
-    return event if isinstance(event, dict) else None
 
 
 @dataclass(frozen=True)
@@ -255,7 +133,7 @@ class AuditLog:
             tail = self._read_tail(fd)
             chunk = b""
             prev, seq = tail.last_hash, tail.last_seq
-            whole = _whole_event(tail.torn, prev) if tail.torn is not None else None
+            whole = whole_event(tail.torn, prev) if tail.torn is not None else None
             if whole is not None:
                 # The crash cut only the newline: the event is complete and chained; finish it.
                 chunk, prev, seq = b"\n", whole[0], whole[1] or seq + 1
@@ -297,10 +175,10 @@ class AuditLog:
             torn, data = data[cut + 1 :], data[: cut + 1]
         lines = data.splitlines()
         last = lines[-1] if lines and (start == 0 or len(lines) > 1) else b""
-        parts = _split_line(last) if last else None
+        parts = split_line(last) if last else None
         if parts is None:
             return _Tail(torn=torn)
-        return _Tail(parts[1], _seq_of(last) or 0, torn)
+        return _Tail(parts[1], seq_of(last) or 0, torn)
 
     def _recovery_fields(self, fd: int, tail: _Tail, fields: dict[str, Any]) -> dict[str, Any]:
         torn = tail.torn or b""
@@ -366,8 +244,8 @@ class AuditLog:
         if len(data) != position.tail + 1 or not data.startswith(b"\n") or not data.endswith(b"\n"):
             return None
         line = data[1:-1]
-        parts = _split_line(line)
-        if parts is None or not _line_ok(line, parts[1]):
+        parts = split_line(line)
+        if parts is None or not line_ok(line, parts[1]):
             return None
         return parts[1]
 
@@ -418,7 +296,7 @@ def _verify_lines(handle: Any, start: ChainPosition) -> VerifyResult:
                 last_seq=last_seq,
             )
         line = raw[:-1]
-        parts = _split_line(line)
+        parts = split_line(line)
         if pending is not None:
             bad = _check_recovery(line, parts, pending[:2], expected)
             if bad:
@@ -428,12 +306,12 @@ def _verify_lines(handle: Any, start: ChainPosition) -> VerifyResult:
             pending = (number, line, position(handle.tell() - len(raw), number - 1))
             continue
         prev, digest = parts
-        if not _line_ok(line, digest):
+        if not line_ok(line, digest):
             return failed(number, raw, "content does not match its hash (the line was edited)")
         if prev != expected:
             return failed(number, raw, _chain_reason(number, line, last_seq))
         expected = digest
-        last_seq = _seq_of(line) or last_seq
+        last_seq = seq_of(line) or last_seq
         events += 1
         last = raw
     if pending is not None:
@@ -453,7 +331,7 @@ def _verify_keys(handle: Any, secret: bytes, result: VerifyResult) -> VerifyResu
         if not raw.endswith(b"\n"):
             break  # a torn tail is no event (the chain check accepted it)
         line = raw[:-1]
-        if _split_line(line) is None:
+        if split_line(line) is None:
             continue  # a damaged line that its recovery event explains: no event
         found = keyed_line(line)
         if found is None:
@@ -475,7 +353,7 @@ def _verify_keys(handle: Any, secret: bytes, result: VerifyResult) -> VerifyResu
 def _chain_reason(number: int, line: bytes, last_seq: int) -> str:
     if number == 1:
         return "does not start the chain (lines were removed from the start of the log)"
-    seq = _seq_of(line)
+    seq = seq_of(line)
     if seq is not None and seq > last_seq + 1:
         return f"does not follow the line before it (seq {seq} after {last_seq}): events were deleted or moved"
     if seq is not None and seq <= last_seq:
@@ -486,7 +364,7 @@ def _chain_reason(number: int, line: bytes, last_seq: int) -> str:
 def _check_recovery(line: bytes, parts: tuple[str, str] | None, pending: tuple[int, bytes], expected: str) -> str:
     """Why the line after a damaged one does not account for it ('' when it does)."""
     number, torn = pending
-    if parts is None or not _line_ok(line, parts[1]) or parts[0] != expected:
+    if parts is None or not line_ok(line, parts[1]) or parts[0] != expected:
         return "not a valid audit event (damaged or edited)"
     try:
         event = json.loads(line)

@@ -319,6 +319,6 @@ def _measure(measure: Measure, *, long: bool = False) -> str:
 
 
 def _when(moment: Any, *, seconds: bool = False) -> str:
-    from opsctl.audit.log import format_ts
+    from opsctl.audit.line import format_ts
 
     return format_ts(moment)[: 19 if seconds else 16].replace("T", " ")

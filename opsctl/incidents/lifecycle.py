@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from opsctl.audit.log import Journal, format_ts
+from opsctl.audit.line import format_ts
+from opsctl.audit.log import Journal
 from opsctl.errors import BadInput
 from opsctl.incidents import store
 from opsctl.incidents.model import POLICIES, Impact, Incident, Scope, Severity, classify, parse_incident_id

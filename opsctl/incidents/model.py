@@ -215,7 +215,7 @@ class Incident:
         return [m.name for m in (self.acknowledge_measure(now), self.resolve_measure(now)) if m.breached]
 
     def as_dict(self, now: datetime) -> dict[str, Any]:
-        from opsctl.audit.log import format_ts
+        from opsctl.audit.line import format_ts
 
         def ts(value: datetime | None) -> str | None:
             return format_ts(value) if value else None

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from opsctl.audit.log import format_ts, parse_ts
+from opsctl.audit.line import format_ts, parse_ts
 from opsctl.errors import BadInput
 from opsctl.incidents import store
 from opsctl.incidents.model import parse_incident_id

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from opsctl.audit.log import parse_ts
+from opsctl.audit.line import parse_ts
 from opsctl.audit.query import read_events
 from opsctl.errors import BadInput
 from opsctl.files.statedir import ensure_state_dir

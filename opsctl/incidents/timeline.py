@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from opsctl.audit.log import format_ts, parse_ts
+from opsctl.audit.line import format_ts, parse_ts
 from opsctl.audit.query import DEPLOYING, Requested, RunSummary, load_runs, run_events, summarize
 from opsctl.engine.outcome import describe_counts
 from opsctl.incidents import store

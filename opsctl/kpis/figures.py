@@ -62,7 +62,7 @@ from itertools import chain, pairwise
 from pathlib import Path
 from typing import Any
 
-from opsctl.audit.log import format_ts
+from opsctl.audit.line import format_ts
 from opsctl.audit.query import RUN_MARK, RunSummary, collector_paused, read_events, summarize
 from opsctl.kpis.waivers import WAIVED_MARK, Waived, waivers_by_env
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from opsctl.audit.log import format_ts
+from opsctl.audit.line import format_ts
 
 WAIVED_MARK = b'"status":"waived"'  # a waived item's event, in the compact JSON the log writes
 

@@ -181,7 +181,7 @@ class ProgressFile:
 
     def record(self, key: str, data: dict[str, Any], *, run: str, by: str) -> None:
         """Remember one finished item; an item once done stays done (its last check is updated)."""
-        from opsctl.audit.log import format_ts
+        from opsctl.audit.line import format_ts
 
         now = format_ts(self.clock())
         with self._lock, _folder_lock(self.path.parent):

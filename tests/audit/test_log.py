@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from opsctl.audit.log import GENESIS, RECOVER_STEP, AuditLog, ChainLine, Journal, chain_line, decode_line, encode_event
+from opsctl.audit.line import GENESIS, RECOVER_STEP, ChainLine, chain_line, decode_line, encode_event
+from opsctl.audit.log import AuditLog, Journal
 from opsctl.values.redact import Redactor
 from tests.support.audit import event, lines_of, make_log, write_lines
 

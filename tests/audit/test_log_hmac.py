@@ -18,7 +18,8 @@ import yaml
 
 from opsctl.audit.evidence import refusal, run_evidence
 from opsctl.audit.keyed import AuditKey
-from opsctl.audit.log import AuditLog, chain_line, encode_event, keyed_line, line_keyed
+from opsctl.audit.line import chain_line, encode_event, keyed_line, line_keyed
+from opsctl.audit.log import AuditLog
 from opsctl.errors import ConfigError
 from opsctl.values.redact import Redactor
 from opsctl.workspace import Workspace

@@ -10,11 +10,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from opsctl.audit.log import GENESIS, chain_line, decode_line  # the line format has one owner: log.py
+from opsctl.audit.line import GENESIS, ChainLine, chain_line, decode_line  # the line format has one owner
+from opsctl.audit.logfile import log_error
 
 RUNS = "runs/"
 CHECKPOINTS = "checkpoints/"
@@ -76,30 +78,41 @@ class Snapshot:
     hashes: dict[int, str] = field(default_factory=dict)  # seq -> hash, when asked for
 
 
-def snapshot(path: Path, runs: frozenset[str] = frozenset(), *, hashes: bool = False) -> Snapshot:
-    """Read ``path`` once under a shared lock (writers hold it exclusively, so no half line is seen)."""
-    snap = Snapshot(lines={run: [] for run in runs})
-    needles = {run: f'"run":{json.dumps(run, ensure_ascii=False)}'.encode() for run in runs}
+def whole_lines(path: Path) -> Iterator[tuple[bytes, ChainLine]]:
+    """Each complete line of the log at ``path`` (with its newline) and its chain fields, read under a
+    shared lock (writers hold it exclusively, so no half line is seen); a torn last line is no event yet.
+
+    A missing log has no lines; any other OS error names the path (AuditLogError, exit 2).
+    """
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:
-        return snap
+        return
+    except OSError as exc:
+        raise log_error(path, exc) from None
     with os.fdopen(fd, "rb") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
         for raw in handle:
             if not raw.endswith(b"\n"):
-                break  # a torn last line: not an event (yet)
+                break
             fields = chain_line(raw[:-1])
-            if fields is None:
-                continue
-            if snap.log is None:
-                snap.log = log_id(fields.hash)
-            snap.last_seq, snap.head = fields.seq, fields.hash
-            if hashes:
-                snap.hashes[fields.seq] = fields.hash
-            for run, needle in needles.items():
-                if needle in raw and _run_of(raw) == run:
-                    snap.lines[run].append(raw)
+            if fields is not None:
+                yield raw, fields
+
+
+def snapshot(path: Path, runs: frozenset[str] = frozenset(), *, hashes: bool = False) -> Snapshot:
+    """Read ``path`` once under a shared lock (writers hold it exclusively, so no half line is seen)."""
+    snap = Snapshot(lines={run: [] for run in runs})
+    needles = {run: f'"run":{json.dumps(run, ensure_ascii=False)}'.encode() for run in runs}
+    for raw, fields in whole_lines(path):
+        if snap.log is None:
+            snap.log = log_id(fields.hash)
+        snap.last_seq, snap.head = fields.seq, fields.hash
+        if hashes:
+            snap.hashes[fields.seq] = fields.hash
+        for run, needle in needles.items():
+            if needle in raw and _run_of(raw) == run:
+                snap.lines[run].append(raw)
     return snap
 
 

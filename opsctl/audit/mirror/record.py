@@ -25,8 +25,6 @@ yet, try again.
 
 from __future__ import annotations
 
-import fcntl
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,7 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from opsctl.audit.evidence import same_verification
-from opsctl.audit.log import GENESIS, AuditLog, chain_line, decode_line
+from opsctl.audit.line import GENESIS, chain_line, decode_line
+from opsctl.audit.log import AuditLog
 from opsctl.audit.mirror import MirrorSite
 from opsctl.audit.mirror.checkpoint import Checkpoint, signed_message
 from opsctl.audit.mirror.layout import (
@@ -44,6 +43,7 @@ from opsctl.audit.mirror.layout import (
     normal_prefix,
     parse_checkpoint_key,
     run_key,
+    whole_lines,
 )
 from opsctl.audit.mirror.s3 import Bucket
 from opsctl.audit.query import RUN_MARK, RunSummary, summarize
@@ -93,29 +93,14 @@ class LocalChain:
 def read_chain(path: Path) -> LocalChain:
     """Read ``path`` once under a shared lock (writers hold it exclusively, so no half line is seen)."""
     chain = LocalChain()
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except FileNotFoundError:
-        return chain
-    except OSError as exc:
-        from opsctl.audit.logfile import log_error
-
-        raise log_error(path, exc) from None
     last_seq, last_hash = 0, GENESIS
-    with os.fdopen(fd, "rb") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
-        for raw in handle:
-            if not raw.endswith(b"\n"):
-                break  # a torn last line: not an event (yet)
-            fields = chain_line(raw[:-1])
-            if fields is None:
-                continue
-            if chain.log is None:
-                chain.log = log_id(fields.hash)
-            if not fields.intact or fields.prev != last_hash or fields.seq != last_seq + 1:
-                chain.breaks.append(fields.seq)
-            chain.hashes[fields.seq] = fields.hash
-            last_seq, last_hash = fields.seq, fields.hash
+    for _, fields in whole_lines(path):
+        if chain.log is None:
+            chain.log = log_id(fields.hash)
+        if not fields.intact or fields.prev != last_hash or fields.seq != last_seq + 1:
+            chain.breaks.append(fields.seq)
+        chain.hashes[fields.seq] = fields.hash
+        last_seq, last_hash = fields.seq, fields.hash
     return chain
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from opsctl.audit.log import GENESIS, format_ts
+from opsctl.audit.line import GENESIS, format_ts
 from opsctl.audit.mirror import MirrorSite
 from opsctl.audit.mirror.checkpoint import Checkpoint, object_hash, signed_message
 from opsctl.audit.mirror.layout import CHECKPOINTS, Snapshot, checkpoint_key, normal_prefix, run_key, snapshot

@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from opsctl.audit.log import GENESIS, chain_line
+from opsctl.audit.line import GENESIS, chain_line
 from opsctl.audit.mirror.checkpoint import Checkpoint, object_hash, signed_message
 from opsctl.audit.mirror.layout import snapshot
 from opsctl.audit.mirror.remote import RemoteObject, RemoteStore

@@ -21,7 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from opsctl.audit.log import AuditLog, decode_line
+from opsctl.audit.line import decode_line
+from opsctl.audit.log import AuditLog
 
 LogSource = Path | AuditLog  # what the read functions take: a log's path, or the log
 _BLOCK = 4 << 20

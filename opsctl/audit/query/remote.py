@@ -11,7 +11,7 @@ import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from opsctl.audit.log import chain_line, decode_line
+from opsctl.audit.line import chain_line, decode_line
 from opsctl.audit.query.read import LogSource, log_path
 from opsctl.audit.query.runs import RUN_MARK, RunSummary, summarize
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from opsctl.audit.log import parse_ts
+from opsctl.audit.line import parse_ts
 from opsctl.audit.query.read import LogSource, collector_paused, read_events
 
 RUN_MARK = b'"step":"run"'

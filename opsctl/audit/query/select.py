@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from opsctl.audit.log import parse_ts
+from opsctl.audit.line import parse_ts
 from opsctl.audit.query.read import LogSource, field_mark, read_events
 from opsctl.audit.query.remote import merged_events, run_id_floor
 

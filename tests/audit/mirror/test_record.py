@@ -230,7 +230,7 @@ def test_rollback_targets_trust_only_what_the_record_covers(team: Team, tmp_path
     del signing
     import json
 
-    from opsctl.audit.log import encode_event
+    from opsctl.audit.line import encode_event
 
     ws = engineer(tmp_path, team.config(signing_key_env=KEY_ENV), "alice@example.com")
     deploy(ws, "hvb:1.8.0")

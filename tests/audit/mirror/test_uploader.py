@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 import tests.support.team as team_support
-from opsctl.audit.log import GENESIS
+from opsctl.audit.line import GENESIS
 from opsctl.audit.mirror.checkpoint import Checkpoint
 from opsctl.audit.mirror.uploader import Mirror
 from opsctl.cli.app import app

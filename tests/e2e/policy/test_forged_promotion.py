@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from opsctl.audit.log import encode_event
+from opsctl.audit.line import encode_event
 from tests.e2e.policy.support import MINIMAL_PRE_DEPLOY, Project, error_line, output, step_events
 
 KEY_ENV = "HVB_AUDIT_KEY"
