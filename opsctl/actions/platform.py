@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 from opsctl.actions.platform_leases import journaled_leases, lease_journal
 from opsctl.actions.rollback_target import choose_target
+from opsctl.actions.verify import pinned_image
 from opsctl.config import Duration
 from opsctl.engine.actions import action
 from opsctl.engine.context import RunContext
@@ -30,12 +31,16 @@ def _options(ctx: RunContext, timeout: float | None, strategy: str | None = None
         fence=ctx.fence,  # the driver checks the run's lock right before each mutating call
         on_lease=lease_journal(ctx),  # journaled, so that a run killed with -9 leaves no orphan leases
         journaled_leases=journaled_leases(ctx),
+        run_id=ctx.run_id,
     )
 
 
 def _image(ctx: RunContext, given: str | None) -> ImageRef | None:
-    """``with: image`` (checked like --image), else the request's image: parsed, as the drivers take it."""
-    return ImageRef.parse(given) if given else ctx.request.image
+    """``with: image`` (checked like --image), else the request's image: parsed, as the drivers take it.
+
+    Pinned to the digest ``platform.verify`` resolved for it, when that step ran.
+    """
+    return pinned_image(ctx, ImageRef.parse(given) if given else ctx.request.image)
 
 
 def _verdict(ctx: RunContext, result: RolloutResult, done: str) -> Outcome:

@@ -33,9 +33,11 @@ def demo(
 
     Starts moto (AWS ECS) and the demo Hotel Voice Bot on 127.0.0.1, writes a
     project in a temporary folder, then runs the real commands: the pre-deploy
-    gates, a good deploy (verified), a bad deploy (verification fails, automatic
-    rollback), status, audit verify and report. Exit 0 only when every step gave
-    its expected verdict; everything is removed afterwards, also on Ctrl-C.
+    gates, a good deploy (verified in ECR, pinned to its digest), a bad deploy
+    (verification fails, automatic rollback), a deploy of a tag that does not
+    exist (verify stops it before any change), status, audit verify and report.
+    Exit 0 only when every step gave its expected verdict; everything is
+    removed afterwards, also on Ctrl-C.
     Needs the sandbox extra: pip install 'opsctl[sandbox]'.
 
     \b
@@ -150,7 +152,8 @@ def _summary(out: Output, verdicts: list[Verdict], seconds: float, *, interrupte
 
 def _keep(out: Output, sandbox: Sandbox) -> None:
     """Print how to use the sandbox from another terminal, then wait for Ctrl-C."""
-    from opsctl.sandbox.demo import manual_confirms
+    from opsctl.sandbox.demo import KEEP_IMAGES, MISSING_IMAGE
+    from opsctl.sandbox.project import manual_confirms
 
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in sandbox.exports().items())
     confirms = " ".join(manual_confirms(sandbox.root))
@@ -161,8 +164,8 @@ def _keep(out: Output, sandbox: Sandbox) -> None:
         f"export {exports}",
         "opsctl status staging",
         "opsctl runs",
-        f"opsctl deploy staging --image hvb:2.0.0 {confirms}",
-        f"opsctl deploy staging --image hvb:2.1.0-bad {confirms}",
+        f"opsctl verify staging --image {MISSING_IMAGE}",
+        *(f"opsctl deploy staging --image {image} {confirms}" for image in KEEP_IMAGES),
         "opsctl rollback staging",
         "opsctl releases staging",
         "opsctl audit show --env staging",

@@ -35,6 +35,14 @@ class BaselineRecord(TypedDict, total=False):
     p95_ms: float
 
 
+class PinnedRecord(TypedDict):
+    """What ``platform.verify`` resolved, once: the deploy sends ``image`` (``name:tag@digest``) for ``tag_ref``."""
+
+    tag_ref: str  # the reference as asked for (--image)
+    digest: str
+    image: str  # tag_ref pinned to digest
+
+
 @dataclass
 class RunState:
     """Values the steps of one run hand to each other.
@@ -53,6 +61,7 @@ class RunState:
     attempted: ReleaseRecord | None = None
     rollback_target: ReleaseRecord | None = None
     release: ReleaseRecord | None = None
+    pinned: PinnedRecord | None = None  # the digest the verify step resolved; deploys send it
     other: dict[str, Any] = field(default_factory=dict)
     # Names in the order they were first set: the journal's snapshot keeps that order.
     _order: list[str] = field(default_factory=list, init=False, repr=False, compare=False)

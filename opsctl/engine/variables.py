@@ -25,6 +25,7 @@ def template_context(ctx: RunContext) -> dict[str, Any]:
         "git": LazyGit(ctx.project_dir),
         "service": ctx.config.service,
         "github": ctx.config.github.model_dump() if ctx.config.github else None,
+        "scan": ctx.config.scan.model_dump(mode="json") if ctx.config.scan else None,
         "notify": ctx.config.notify.model_dump(exclude_none=True),
         "slo": ctx.config.slo.model_dump(mode="json"),
     }

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from opsctl.errors import BadInput
+from opsctl.values.imageref import ImageRef
 
 REGION = "eu-west-1"
 FAKE_CREDENTIAL = "opsctl-sandbox-fake-key"  # moto takes any; a distinctive value is masked, not a common word
@@ -143,13 +144,18 @@ class EcsService:
 
 def ecs_client(endpoint_url: str) -> Any:
     """A plain ECS client on the sandbox, with explicit timeouts and standard retries."""
+    return sandbox_client("ecs", endpoint_url)
+
+
+def sandbox_client(service: str, endpoint_url: str) -> Any:
+    """A plain boto3 client of ``service`` on the sandbox, with explicit timeouts and standard retries."""
     import boto3
     from botocore.config import Config
 
     config = Config(connect_timeout=2, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
     make: Any = boto3.client  # the stubs type one overload per service name
     return make(
-        "ecs",
+        service,
         region_name=REGION,
         endpoint_url=endpoint_url,
         aws_access_key_id=FAKE_CREDENTIAL,
@@ -202,27 +208,37 @@ class RunningImage:
         self.ttl = ttl
         self._client = ecs_client(target.endpoint_url)
         self._lock = threading.Lock()
-        self._cached: tuple[float, str] = (0.0, "")
+        self._cached: tuple[float, str, str] = (0.0, "", "")
 
     def image(self, *, fresh: bool = False) -> str:
-        with self._lock:
-            now = time.monotonic()
-            if fresh or now - self._cached[0] > self.ttl or not self._cached[1]:
-                self._cached = (now, self._read())
-            return self._cached[1]
+        return self._now(fresh)[1]
+
+    def task_definition(self) -> str:
+        """The ARN of the task definition the service runs now (read afresh)."""
+        return self._now(True)[0]
 
     def tag(self) -> str:
-        return self.image().rsplit(":", 1)[-1]
+        """The version the bot reports: the tag, also of a digest-pinned ``repo:tag@sha256:...``."""
+        image = self.image()
+        ref = ImageRef.try_parse(image)
+        return ref.version if ref is not None else image
 
     def __call__(self) -> str:
         return self.tag()
 
-    def _read(self) -> str:
+    def _now(self, fresh: bool) -> tuple[str, str]:
+        with self._lock:
+            now = time.monotonic()
+            if fresh or now - self._cached[0] > self.ttl or not self._cached[2]:
+                self._cached = (now, *self._read())
+            return self._cached[1], self._cached[2]
+
+    def _read(self) -> tuple[str, str]:
         t = self.target
         service = self._client.describe_services(cluster=t.cluster, services=[t.service])["services"][0]
         definition = self._client.describe_task_definition(taskDefinition=service["taskDefinition"])
         containers = definition["taskDefinition"]["containerDefinitions"]
-        return str(next(c["image"] for c in containers if c["name"] == t.container))
+        return str(service["taskDefinition"]), str(next(c["image"] for c in containers if c["name"] == t.container))
 
     def close(self) -> None:
         self._client.close()

@@ -116,9 +116,17 @@ class ImageRef:
 
 
 def _bad_input(text: str, exc: _Malformed) -> BadInput:
+    shown = _shown(text)
     if exc.why:
-        return BadInput(f"'{text}' is not a valid image reference: {exc.why}")
-    return BadInput(f"'{text}' is not a valid image reference; use name:tag or name@sha256:digest, like hvb:1.8.0")
+        return BadInput(f"{shown} is not a valid image reference: {exc.why}")
+    return BadInput(f"{shown} is not a valid image reference; use name:tag or name@sha256:digest, like hvb:1.8.0")
+
+
+def _shown(text: str, limit: int = 512) -> str:
+    """``text`` quoted for a message, cut past the longest valid reference: a 1 MB argument stays one short line."""
+    if len(text) <= limit:
+        return f"'{text}'"
+    return f"'{text[: limit - 3]}...' ({len(text):,} characters)"
 
 
 def _split(text: str) -> _Fields:

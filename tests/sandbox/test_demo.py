@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import queue
 import re
@@ -13,7 +14,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,14 +26,20 @@ from opsctl.cli.app import app
 from opsctl.cli.application import Application
 from opsctl.sandbox import demo as demo_core
 from opsctl.sandbox.aws import FAKE_CREDENTIAL
-from opsctl.sandbox.demo import DemoStep, judge
+from opsctl.sandbox.demo import BAD_IMAGE, GOOD_IMAGE, MISSING_IMAGE, DemoStep, judge
+from opsctl.sandbox.ecr import manifest
 
 REPO = Path(__file__).resolve().parents[2]
 LIMIT_S = 60.0  # the demo promises 30 s on a laptop; shared CI machines get twice that
+GOOD_DIGEST = "sha256:" + hashlib.sha256(manifest("hvb", "1.8.0")).hexdigest()  # what any registry would name
+GOOD_PINNED = f"{GOOD_IMAGE}@{GOOD_DIGEST}"
+GOOD_SHORT = f"hvb:1.8.0@{GOOD_DIGEST[:19]}"  # how the verdicts show it: no host, a short digest
 VERDICTS = (
     "✓ as expected pre-deploy: passed (exit 0)",
-    "✓ as expected good-deploy: succeeded, verified, hvb:1.8.0 running (exit 0)",
-    "✓ as expected bad-deploy: rolled back, hvb:1.8.0 running (exit 1)",
+    f"✓ as expected good-deploy: succeeded, verified, {GOOD_SHORT} running (exit 0)",
+    f"✓ as expected bad-deploy: rolled back, {GOOD_SHORT} running (exit 1)",
+    "✓ as expected missing-tag: verify failed: tag 1.8.1 not found in ECR repository hvb; "
+    f"task definition unchanged (hvb:2), {GOOD_SHORT} running (exit 1)",
     "✓ as expected status: exit 0",
     "✓ as expected report: exit 0",
 )
@@ -76,8 +83,17 @@ def test_the_demo_runs_the_tour_gives_every_expected_verdict_and_leaves_nothing(
         assert line in out, out
     assert re.search(r"✓ as expected audit: audit log intact: \d+ events, head [0-9a-f]{12} \(exit 0\)", out), out
     assert re.search(r"✓ demo passed in \d+\.\ds: every step gave its expected verdict", out), out
-    assert "$ opsctl deploy staging --image hvb:1.9.0-bad" in out
+    assert f"$ opsctl deploy staging --image {BAD_IMAGE} " in out
     assert "deploy failed: starting automatic rollback (rollback)" in out  # the live view of the real run
+    # The second bad deploy: verify names repository and tag, and the run stops before the plan.
+    missing = out[out.index(f"$ opsctl deploy staging --image {MISSING_IMAGE} ") :]
+    missing = missing[: missing.index("✓ as expected missing-tag")]
+    assert (
+        f"   failed      image   {MISSING_IMAGE}: tag 1.8.1 not found in ECR repository hvb "
+        "(account 123456789012, eu-west-1)"
+    ) in missing
+    assert "-> Plan the change" not in missing
+    assert f"PASS  step verify  verified {GOOD_PINNED} for staging: " in out  # the good deploy was pinned
     assert took < LIMIT_S
     found = URLS.search(out)
     assert found, out
@@ -122,18 +138,29 @@ def test_without_moto_the_demo_says_how_to_install_it(monkeypatch: pytest.Monkey
     )
 
 
+TD = "arn:aws:ecs:eu-west-1:123456789012:task-definition/hvb:"
+
+
 @dataclass
 class FakeSandbox:
-    """Just what judge() reads: the audit log and what ECS runs."""
+    """Just what judge() reads: the audit log, what ECS runs, and the digests the sandbox's ECR holds."""
 
     audit_path: Path
     running: str
+    revision: str = TD + "2"
+    revisions: list[str] = field(default_factory=list)
 
     def image(self) -> str:
         return self.running
 
+    def task_definition(self) -> str:
+        return self.revision
 
-def _deploy(log: AuditLog, status: str, *, verified: bool) -> None:
+    def pinned(self, tag: str) -> str:
+        return {"1.8.0": GOOD_PINNED}[tag]
+
+
+def _deploy(log: AuditLog, status: str, *, verified: bool, image: str = "hvb:1.8.0", summary: str = "") -> None:
     log.append(
         {
             "run": f"r-{status}",
@@ -142,7 +169,7 @@ def _deploy(log: AuditLog, status: str, *, verified: bool) -> None:
             "actor": "demo",
             "step": "run",
             "status": "started",
-            "params": {"image": "hvb:1.8.0"},
+            "params": {"image": image},
         }
     )
     log.append(
@@ -154,6 +181,7 @@ def _deploy(log: AuditLog, status: str, *, verified: bool) -> None:
             "step": "run",
             "status": status,
             "verified": verified,
+            "summary": summary,
         }
     )
 
@@ -162,17 +190,20 @@ def test_judge_checks_exit_code_audit_log_and_platform(tmp_path: Path) -> None:
     log = AuditLog(tmp_path / "audit.jsonl")
     good = DemoStep("good-deploy", "good", ("deploy",), "succeeded", changes=True)
     bad = DemoStep("bad-deploy", "bad", ("deploy",), "rolled back", changes=True)
-    sandbox: Any = FakeSandbox(log.path, "hvb:1.8.0")
-    assert judge(sandbox, good, 0).got == "no run recorded, hvb:1.8.0 running (exit 0)"
+    sandbox: Any = FakeSandbox(log.path, GOOD_PINNED)
+    assert judge(sandbox, good, 0).got == f"no run recorded, {GOOD_SHORT} running (exit 0)"
     _deploy(log, "succeeded", verified=True)
     assert judge(sandbox, good, 0).ok
     assert not judge(sandbox, good, 1).ok  # the exit code must agree with the audit log
-    assert not judge(FakeSandbox(log.path, "hvb:1.9.0-bad"), good, 0).ok  # type: ignore[arg-type]
+    assert not judge(FakeSandbox(log.path, f"{BAD_IMAGE}@sha256:{'b' * 64}"), good, 0).ok  # type: ignore[arg-type]
+    moved = FakeSandbox(log.path, f"{GOOD_IMAGE}@sha256:{'c' * 64}")  # the right tag, another digest
+    assert not judge(moved, good, 0).ok  # type: ignore[arg-type]
+    assert not judge(FakeSandbox(log.path, GOOD_IMAGE), good, 0).ok  # type: ignore[arg-type] # unpinned
     _deploy(log, "succeeded-again", verified=False)  # a deploy that "succeeded" without verification
     assert not judge(sandbox, bad, 1).ok
     _deploy(log, "rolled_back", verified=False)
     verdict = judge(sandbox, bad, 1)
-    assert (verdict.ok, verdict.got) == (True, "rolled back, hvb:1.8.0 running (exit 1)")
+    assert (verdict.ok, verdict.got) == (True, f"rolled back, {GOOD_SHORT} running (exit 1)")
     audit = DemoStep("audit", "audit", ("audit", "verify"), "intact")
     assert judge(sandbox, audit, 0).ok
     log.path.write_text(log.path.read_text().replace("hvb:1.8.0", "hvb:6.6.6", 1))  # tampered with
@@ -256,7 +287,23 @@ def test_keep_leaves_the_sandbox_for_another_terminal_until_ctrl_c(tmp_path: Pat
             check=False,
         )
         assert second.returncode == 0, second.stdout + second.stderr
-        assert "running  hvb:2 (hvb:1.8.0)" in second.stdout
+        assert f"running  hvb:2 ({GOOD_PINNED})" in second.stdout
+        hint = lines.until(lambda s: "opsctl verify staging" in s).strip()
+        assert hint == f"opsctl verify staging --image {MISSING_IMAGE}"
+        verify = subprocess.run(
+            [sys.executable, "-m", "opsctl", *shlex.split(hint)[1:]],
+            cwd=tmp_path,
+            env={**_child_env(tmp_path), **exports},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert verify.returncode == 1, verify.stdout + verify.stderr
+        assert verify.stdout.splitlines()[-1] == (
+            f"verification failed: {MISSING_IMAGE}: tag 1.8.1 not found in ECR repository hvb "
+            "(account 123456789012, eu-west-1)"
+        )
     finally:
         child.send_signal(signal.SIGINT)
     child.wait(timeout=30)
@@ -270,7 +317,7 @@ def test_keep_leaves_the_sandbox_for_another_terminal_until_ctrl_c(tmp_path: Pat
 
 def test_ctrl_c_during_a_deploy_stops_the_demo_and_cleans_up(tmp_path: Path) -> None:
     child, lines = _start(tmp_path)
-    lines.until(lambda line: line.startswith("$ opsctl deploy staging --image hvb:1.8.0"))
+    lines.until(lambda line: line.startswith(f"$ opsctl deploy staging --image {GOOD_IMAGE} "))
     lines.until(lambda line: line.startswith(("-> Roll out the new image", "-> Verify")))
     child.send_signal(signal.SIGINT)
     child.wait(timeout=30)
@@ -281,3 +328,32 @@ def test_ctrl_c_during_a_deploy_stops_the_demo_and_cleans_up(tmp_path: Path) -> 
     assert "demo interrupted after" in out
     assert "sandbox stopped" in out
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_judge_of_the_missing_tag_wants_verify_to_stop_it_and_the_service_unchanged(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    step = DemoStep("missing-tag", "missing", ("deploy",), "verify failed", changes=True)
+    sandbox: Any = FakeSandbox(log.path, GOOD_PINNED, revisions=[TD + "2"])
+    _deploy(log, "rolled_back", verified=False, image=BAD_IMAGE)  # the run before: not this step's
+    verdict = judge(sandbox, step, 1)
+    assert (verdict.ok, verdict.got) == (
+        False,
+        f"no run of hvb:1.8.1 recorded; task definition unchanged (hvb:2), {GOOD_SHORT} running (exit 1)",
+    )
+    why = f"step verify failed: verification failed: {MISSING_IMAGE}: tag 1.8.1 not found in ECR repository hvb "
+    _deploy(log, "failed", verified=False, image=MISSING_IMAGE, summary=why + "(account 123456789012, eu-west-1)")
+    verdict = judge(sandbox, step, 1)
+    assert (verdict.ok, verdict.got) == (
+        True,
+        "verify failed: tag 1.8.1 not found in ECR repository hvb; "
+        f"task definition unchanged (hvb:2), {GOOD_SHORT} running (exit 1)",
+    )
+    assert sandbox.revisions == [TD + "2", TD + "2", TD + "2"]  # each judge records what ran after its step
+    assert not judge(sandbox, step, 0).ok  # the exit code must say it failed
+    sandbox.revision = TD + "3"  # a new revision appeared: something changed after all
+    changed = judge(sandbox, step, 1)
+    assert (changed.ok, changed.got) == (
+        False,
+        "verify failed: tag 1.8.1 not found in ECR repository hvb; "
+        f"task definition CHANGED (hvb:2 -> hvb:3), {GOOD_SHORT} running (exit 1)",
+    )
