@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+_TASK_PAGES = 5  # ListTasks pages read at most (100 tasks each): far more than one rollout starts
+
 
 class EcsApi:
     """One service's cluster, seen through boto3."""
@@ -111,6 +113,39 @@ class EcsApi:
                 break
         # Sorted here as well: not every ECS-compatible endpoint honours sort=DESC.
         return sorted(set(arns), key=td_revision, reverse=True)[:limit]
+
+    def task_arns(self, desired_status: str) -> list[str]:
+        """Task ARNs of the service with this desired status (``STOPPED`` ones stay listed about an hour)."""
+        cfg = self.config
+        arns: list[str] = []
+        token = ""
+        for _ in range(_TASK_PAGES):
+            args: dict[str, Any] = {"cluster": cfg.cluster, "serviceName": cfg.service, "desiredStatus": desired_status}
+            if token:
+                args["nextToken"] = token
+
+            def page(args: dict[str, Any] = args) -> Any:
+                return self.client.list_tasks(**args)
+
+            answer = self.read("ListTasks", page)
+            arns += answer.get("taskArns", [])
+            token = answer.get("nextToken", "")
+            if not token:
+                break
+        return arns
+
+    def describe_tasks(self, arns: list[str]) -> list[dict[str, Any]]:
+        """DescribeTasks, 100 ARNs per call (the API's limit)."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(arns), 100):
+            chunk = arns[start : start + 100]
+
+            def describe(chunk: list[str] = chunk) -> Any:
+                return self.client.describe_tasks(cluster=self.config.cluster, tasks=chunk)
+
+            answer = self.read("DescribeTasks", describe)
+            found += [dict(t) for t in answer.get("tasks", [])]
+        return found
 
     def register_keys(self) -> set[str]:
         """The arguments RegisterTaskDefinition accepts (from the client's service model; no call)."""

@@ -159,8 +159,11 @@ def crash_problem(machine: Mapping[str, Any], *, started: bool) -> str | None:
     state = str(machine.get("state") or "")
     exits = _exits_since_start(machine)
     if exits:
-        code = exits[0].get("request", {}).get("exit_event", {}).get("exit_code")
+        exit_event = exits[0].get("request", {}).get("exit_event", {})
+        code = exit_event.get("exit_code")
         how = f" (exit code {code})" if code is not None else ""
+        if exit_event.get("oom_killed"):
+            how = f" (exit code {code}, out of memory)" if code is not None else " (out of memory)"
         return f"exited {len(exits)} time(s) since it started{how}"
     if state in DOWN_STATES:
         return f"state {state}"

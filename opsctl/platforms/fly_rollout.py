@@ -209,7 +209,7 @@ class Rollout:
             message += f"; restored {', '.join(restored)} to {', '.join(images)}"
         if untouched:
             message += f"; {', '.join(untouched)} untouched"
-        return self._result(failure.status, message, waves)
+        return self._result(failure.status, message, waves, failure.diagnosis)
 
     def _restore(self, step: Step, deadline: float) -> None:
         image = step.restore_image
@@ -238,7 +238,13 @@ class Rollout:
         machines = self._final_machines()
         return mixed_images_warning(machines) if machines else None
 
-    def _result(self, status: RolloutStatus, message: str, waves: list[list[dict[str, Any]]]) -> RolloutResult:
+    def _result(
+        self,
+        status: RolloutStatus,
+        message: str,
+        waves: list[list[dict[str, Any]]],
+        diagnosis: dict[str, Any] | None = None,
+    ) -> RolloutResult:
         final = self._final_machines() or []
         now = {str(m.get("id")): image_of(m) for m in final}
         machines = {
@@ -261,6 +267,8 @@ class Rollout:
         mixed = mixed_images_warning(final)
         if mixed:
             detail["warning"] = mixed
+        if diagnosis is not None and status is not RolloutStatus.INTERRUPTED:
+            detail["diagnosis"] = diagnosis  # why the machine failed: its events and failing checks
         current = self.image if status is RolloutStatus.STABLE else majority_image(final)
         release = Release(id=current, image=current, detail={"machines": sorted(now)}) if current else None
         return RolloutResult(status=status, release=release, message=message, detail=detail)
