@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opsctl.errors import BadInput
 from opsctl.values.imageref import ImageRef
+
+if TYPE_CHECKING:
+    from opsctl.platforms.migration import MigrationRequest, MigrationResult
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,33 @@ def checked_image(image: ImageRef | str) -> ImageRef:
     if ref is None:
         raise BadInput(f"not an image reference: {image!r} (expected [registry/]name[:tag][@digest])")
     return ref
+
+
+def release_by_image(known: Sequence[Release], ref: str, *more: Callable[[Release], bool]) -> Release | None:
+    """The first of ``known`` whose image is ``ref``, ends with ``/ref`` (``hvb:1.7.0``) or has tag ``ref``.
+
+    Each test is tried over all of ``known`` before the next, looser one, so an
+    exact image wins over a tag that happens to match; ``more`` are a driver's
+    own, loosest tests (Kubernetes: a ReplicaSet revision).
+    """
+    matchers: tuple[Callable[[Release], bool], ...] = (
+        lambda r: r.image == ref,
+        lambda r: r.image.endswith(f"/{ref}"),
+        lambda r: ":" not in ref and "/" not in ref and r.tag == ref,
+        *more,
+    )
+    for match in matchers:
+        for release in known:
+            if match(release):
+                return release
+    return None
+
+
+def pullable(release: Release, platform: str) -> tuple[bool, str]:
+    """``can_deploy`` of a platform that pulls images by reference and retires nothing (Fly, Kubernetes)."""
+    if ImageRef.try_parse(release.image) is not None:
+        return True, f"{platform} pulls the image by reference"
+    return False, f"not an image reference: {release.image!r}"
 
 
 @dataclass(frozen=True)
@@ -128,6 +158,8 @@ class RolloutOptions:
     # The caller holds the environment's lock, so the runs that took them are gone: a driver
     # presents these nonces to adopt the leases instead of waiting for them to expire.
     journaled_leases: Mapping[str, str] = field(default_factory=dict)
+    # The run making the change, for drivers that record it on the platform (Kubernetes' change-cause).
+    run_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -208,6 +240,19 @@ class Platform(ABC):
         """
         del timeout
         return None
+
+    def run_migration(self, request: MigrationRequest, options: RolloutOptions) -> MigrationResult:
+        """Run ``request.command`` once with ``request.image`` in a one-off unit and wait for it to exit.
+
+        Changes nothing that serves traffic. ``options.fence`` is called before
+        starting it; a non-zero exit is a FAILED result with the unit's last log
+        lines, not an exception. Drivers that cannot run one keep this default.
+        """
+        del request, options
+        raise BadInput(
+            f"database migrations (migrate: in opsctl.yaml) are not supported on {self.kind} platforms; "
+            "remove migrate: from this environment and run them another way"
+        )
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release clients and leases."""

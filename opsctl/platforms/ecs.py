@@ -24,6 +24,7 @@ from opsctl.platforms.base import (
 )
 from opsctl.platforms.ecs_api import EcsApi
 from opsctl.platforms.ecs_aws import Cancelled, make_clients, mutate
+from opsctl.platforms.ecs_diagnosis import EcsInspector, LogsClients
 from opsctl.platforms.ecs_follow import Follower, Target, event_ids, our_deployment
 from opsctl.platforms.ecs_taskdef import (
     TaskDef,
@@ -40,6 +41,8 @@ from opsctl.values.redact import Redactor
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
+
+    from opsctl.platforms.migration import MigrationRequest, MigrationResult
 
 _REVISION_REF = re.compile(r"^(?:(?P<family>[A-Za-z0-9_-]+):)?(?P<revision>\d+)$")
 _FIND_SCAN_LIMIT = 100  # how many ACTIVE revisions find_release(image) looks through
@@ -65,6 +68,7 @@ class EcsPlatform(Platform):
         self.config = config
         self.redactor = redactor or Redactor()
         self.api = EcsApi(config, client, write_client or client, self.redactor)
+        self._logs = LogsClients(self.api.region, config.endpoint_url, config.profile)
 
     @classmethod
     def from_config(cls, config: EcsPlatformConfig, *, redactor: Redactor | None = None) -> EcsPlatform:
@@ -284,10 +288,32 @@ class EcsPlatform(Platform):
             td = self.api.task_definition(arn)
             return release_of(td, self.config.container) if td is not None else None
 
-        follower = Follower(describe=self.api.service, release_for=release_for, redactor=self.redactor, options=options)
+        inspector = EcsInspector(
+            self.api,
+            self.config.container,
+            self.redactor,
+            logs_client=self._logs,
+            log_lines=self.config.log_lines,
+        )
+        follower = Follower(
+            describe=self.api.service,
+            release_for=release_for,
+            redactor=self.redactor,
+            options=options,
+            inspector=inspector,
+            stall_timeout=self.config.stall_timeout,
+        )
         return follower.follow(target)
 
+    def run_migration(self, request: MigrationRequest, options: RolloutOptions) -> MigrationResult:
+        """A one-off task of the revision the deploy will use runs the migration (:mod:`.ecs_migrate`)."""
+        from opsctl.platforms.ecs_migrate import EcsMigration
+
+        migration = EcsMigration(self.api, self.config, self.redactor, self._reuse_or_register, logs_client=self._logs)
+        return migration.run(request, options)
+
     def close(self) -> None:
+        self._logs.close()
         self.api.client.close()
         if self.api.write_client is not self.api.client:
             self.api.write_client.close()

@@ -30,6 +30,8 @@ from opsctl.platforms.base import (
     RolloutResult,
     RolloutStatus,
     checked_image,
+    pullable,
+    release_by_image,
 )
 from opsctl.platforms.fly_http import MAX_WAIT_SECONDS, FlyApiError, FlyClient, read_token
 from opsctl.platforms.fly_leases import LeaseSet
@@ -47,6 +49,7 @@ from opsctl.platforms.fly_machines import (
 )
 from opsctl.platforms.fly_rollout import Rollout
 from opsctl.platforms.inflight import InFlight
+from opsctl.platforms.migration import MigrationRequest, MigrationResult
 from opsctl.values.durations import format_duration
 from opsctl.values.imageref import ImageRef
 from opsctl.values.redact import Redactor
@@ -143,23 +146,11 @@ class FlyPlatform(Platform):
 
     def find_release(self, ref: str) -> Release | None:
         """A known release whose image is ``ref``, ends with ``/ref`` (``hvb:1.7.0``) or has tag ``ref``."""
-        known = self.releases(limit=100)
-        matchers: tuple[Callable[[Release], bool], ...] = (
-            lambda r: r.image == ref,
-            lambda r: r.image.endswith(f"/{ref}"),
-            lambda r: ":" not in ref and "/" not in ref and r.tag == ref,
-        )
-        for match in matchers:
-            for release in known:
-                if match(release):
-                    return release
-        return None
+        return release_by_image(self.releases(limit=100), ref)
 
     def can_deploy(self, release: Release) -> tuple[bool, str]:
         """Any well-formed image reference: Fly pulls images by reference, nothing is retired."""
-        if ImageRef.try_parse(release.image) is not None:
-            return True, "Fly pulls the image by reference"
-        return False, f"not an image reference: {release.image!r}"
+        return pullable(release, "Fly")
 
     def plan(self, image: ImageRef | str) -> DeployPlan:
         """Machines, current image -> new image, strategy, and the config diff; reads only."""
@@ -242,6 +233,12 @@ class FlyPlatform(Platform):
         result = self.deploy(to.image, options)
         return dataclasses.replace(result, detail={**result.detail, "rollback_to": to.id})
 
+    def run_migration(self, request: MigrationRequest, options: RolloutOptions) -> MigrationResult:
+        """A one-off machine with the new image runs the migration (:mod:`.fly_migrate`)."""
+        from opsctl.platforms.fly_migrate import FlyMigration
+
+        return FlyMigration(self.api, self.config, self.redactor, clock=self._clock).run(request, options)
+
     def close(self) -> None:
         self.api.close()
 
@@ -278,6 +275,7 @@ class FlyPlatform(Platform):
                 max_wait=min(MAX_WAIT_SECONDS, max(1, ttl // 3)),
                 clock=self._clock,
                 fence=options.fence,
+                stall_timeout=self.config.stall_timeout,
             )
             rollout = Rollout(
                 self.api, ops, image, strategy, self.config.max_unavailable, options, emit, clock=self._clock

@@ -20,7 +20,9 @@ passing ``health`` check; ``fly_env`` sets ``FLY_API_TOKEN`` to its token.
 Endpoints (all under ``/v1/apps/{app}``, bearer token required, else 401):
 ``GET machines``, ``GET|POST machines/{id}`` (POST body ``{"config": ...}``,
 needs the lease nonce in ``fly-machine-lease-nonce``, else 412),
-``POST|GET|DELETE machines/{id}/lease`` (``?ttl=``; POST with our nonce renews;
+``POST machines`` (create a machine: ``{"config": ..., "region": ...}``; it starts,
+runs its command, exits, and with ``config.auto_destroy`` is destroyed and no
+longer listed), ``POST|GET|DELETE machines/{id}/lease`` (``?ttl=``; POST with our nonce renews;
 409 when another owner holds it), ``GET machines/{id}/wait?state=&version=
 (or instance_id=)&timeout=<=60`` (blocks; 408 when it runs out).
 
@@ -58,6 +60,9 @@ Control API (methods of :class:`FakeFlyApi`):
   the lease runs out (both as if the holder's time passed, no request needed);
 - ``set_image(machine, image)``: update a machine without a lease, as an earlier
   run would have (records ``opsctl_previous_image``; starts like any update);
+- ``one_off_exit(code, image=None)``: one-off machines (``POST machines``, e.g. a
+  migration) whose image contains ``image`` exit with ``code`` (default 0) once
+  ``crash_delay`` after starting; ``one_offs()`` lists every one created (views);
 - reads: ``machine(id)``, ``images()``, ``leases()``, ``lease_nonces()``, ``requests`` (list of
   :class:`Recorded`: method, path, query, headers without the token, body,
   status), ``calls(method, path_suffix)``, ``updates(machine=None)``, ``clear_requests()``.
@@ -191,6 +196,8 @@ class FakeFlyApi:
         self._fail_rules: list[tuple[str, str, str | None]] = []
         self._critical_rules: list[tuple[str | None, str | None, str]] = []
         self._machines: dict[str, _Machine] = {}
+        self._one_offs: dict[str, _Machine] = {}  # machines created through the API (migrations)
+        self._one_off_exits: list[tuple[str | None, int]] = []
         for machine_id in machine_ids:
             machine = _Machine(machine_id, default_config(image), self._new_instance())
             machine.reached[machine.instance_id] = {"started"}
@@ -241,6 +248,15 @@ class FakeFlyApi:
         assert mode in {"crashloop", "stop", "fail"}
         with self._cond:
             self._fail_rules.append((substring, mode, machine))
+
+    def one_off_exit(self, code: int, image: str | None = None) -> None:
+        with self._cond:
+            self._one_off_exits.insert(0, (image, code))
+
+    def one_offs(self) -> list[dict[str, Any]]:
+        with self._cond:
+            self._advance()
+            return [self._view(m) for m in self._one_offs.values()]
 
     def critical_checks(
         self, machine: str | None = None, image: str | None = None, output: str = "500 Internal Server Error"
@@ -412,10 +428,39 @@ class FakeFlyApi:
 
     def _advance(self) -> None:
         now = time.monotonic()
-        for m in self._machines.values():
+        for m in [*self._machines.values(), *self._one_offs.values()]:
             while m.timeline and m.timeline[0][0] <= now:
                 _, _, action = heapq.heappop(m.timeline)
-                self._run(m, action)
+                if m.id in self._one_offs:
+                    self._run_one_off(m, action)
+                else:
+                    self._run(m, action)
+
+    def _create(self, body: Any) -> tuple[int, Any]:
+        if not isinstance(body, dict) or not isinstance(body.get("config"), dict) or not body["config"].get("image"):
+            return 400, {"error": 'body must be {"config": {...image...}}'}
+        m = _Machine(f"o{len(self._one_offs) + 1}", copy.deepcopy(body["config"]), self._new_instance(), "created")
+        self._one_offs[m.id] = m
+        self._set_state(m, "created")
+        self._schedule(m, self.start_delay, "started")
+        return 200, self._view(m)
+
+    def _run_one_off(self, m: _Machine, action: str) -> None:
+        if action == "started":
+            self._set_state(m, "started")
+            self._event(m, "start", "started")
+            self._schedule(m, self.crash_delay, "exit")
+        elif action == "exit":
+            code = next((c for img, c in self._one_off_exits if img is None or img in m.image), 0)
+            self._set_state(m, "stopped")
+            exit_event = {"exit_code": code, "oom_killed": False, "requested_stop": False, "restarting": False}
+            event = {"type": "exit", "status": "stopped", "source": "flyd", "timestamp": self._ts()}
+            m.events.append({**event, "request": {"exit_event": exit_event}})
+            if m.config.get("auto_destroy"):
+                self._schedule(m, 0, "destroy")
+        elif action == "destroy":
+            self._set_state(m, "destroyed")
+            self._event(m, "destroy", "destroyed")
 
     def _active(self, m: _Machine) -> bool:
         return m.lease is not None and m.lease.expires_at > time.time()
@@ -455,10 +500,13 @@ class FakeFlyApi:
         with self._cond:
             self._advance()
             if machine_id is None:
+                if method == "POST":
+                    return self._create(body)
                 if method != "GET":
                     return 405, {"error": "method not allowed"}
-                return 200, [self._view(m) for m in self._machines.values()]
-            m = self._machines.get(machine_id)
+                live = [m for m in self._one_offs.values() if m.state != "destroyed"]
+                return 200, [self._view(m) for m in [*self._machines.values(), *live]]
+            m = self._machines.get(machine_id) or self._one_offs.get(machine_id)
             if m is None:
                 return 404, {"error": "machine not found"}
             nonce = headers.get("fly-machine-lease-nonce")
@@ -511,7 +559,7 @@ class FakeFlyApi:
         state = query.get("state") or "started"
         deadline = time.monotonic() + timeout
         with self._cond:
-            m = self._machines.get(machine_id or "")
+            m = self._machines.get(machine_id or "") or self._one_offs.get(machine_id or "")
             if m is None:
                 return 404, {"error": "machine not found"}
             instance = query.get("version") or query.get("instance_id") or m.instance_id
