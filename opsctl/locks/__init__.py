@@ -15,6 +15,10 @@ def make_lock_backend(config: Config) -> LockBackend:
         from opsctl.locks.dynamodb import DynamoLockBackend
 
         return DynamoLockBackend(config.locks, config.service)
+    if config.locks.backend == "kubernetes":
+        from opsctl.locks.lease import LeaseLockBackend
+
+        return LeaseLockBackend(config.locks, config.service)
     from opsctl.locks.file import FileLockBackend
 
     return FileLockBackend(config.state_path / "locks")

@@ -20,6 +20,10 @@ def make_platform(env_config: Environment, redactor: Redactor) -> Platform:
         from opsctl.platforms.ecs import EcsPlatform
 
         return EcsPlatform.from_config(platform, redactor=redactor)
+    if platform.kind == "kubernetes":
+        from opsctl.platforms.kube.driver import KubernetesPlatform
+
+        return KubernetesPlatform.from_config(platform, redactor=redactor)
     from opsctl.platforms.fly import FlyPlatform
 
     return FlyPlatform.from_config(platform, redactor=redactor)
