@@ -154,6 +154,9 @@ class AuditLog:
             raise log_error(self.path, exc) from None
         finally:
             os.close(fd)  # closing drops the flock
+        from opsctl.audit.index import after_append
+
+        after_append(self.path)  # the derived index (history commands); best effort, it never fails the append
         keyed = keyed_line(line[:-1]) if secret is not None else None
         written = {**event, **({HMAC_FIELD: keyed[0]} if keyed else {}), "prev": prev, "hash": digest}
         for listener in self.listeners:

@@ -3,18 +3,24 @@
 - :mod:`~opsctl.audit.query.read`: the one reader (``read_events``, ``run_events``);
 - :mod:`~opsctl.audit.query.select`: ``EventFilter`` and ``find_events`` (``audit show``);
 - :mod:`~opsctl.audit.query.since`: ``parse_since`` (``--since`` of ``audit show``, ``report``, ``runs``);
-- :mod:`~opsctl.audit.query.runs`: ``RunSummary`` and ``load_runs`` (``runs``, ``status``, ``report``, resume);
+- :mod:`~opsctl.audit.query.summary`: ``RunSummary``, ``summarize`` (what a run is, from its run-level events);
+- :mod:`~opsctl.audit.query.runs`: ``load_runs`` (``runs``, ``status``, ``report``, resume);
 - :mod:`~opsctl.audit.query.releases`: ``release_history`` and ``last_verified`` (``releases``, rollback);
 - :mod:`~opsctl.audit.query.supersede`: ``superseding_run`` (a later run changed the environment: no resume);
+- :mod:`~opsctl.audit.query.history`: ``newest_verified`` (``status``), reading only as far back as its answer;
+- :mod:`~opsctl.audit.query.window`: ``window_events`` (``report --since``), only the runs active in the window;
 - :mod:`~opsctl.audit.query.remote`: everyone's history, merged from the S3 mirror's store.
 
 Functions take a log's path or an :class:`~opsctl.audit.log.AuditLog`; none
-needs a workspace. Lists for people to read (``release_history``,
-``newest_first``) are newest first; lists for computing are oldest first.
+needs a workspace. Reads go through the audit index (:mod:`opsctl.audit.index`)
+when it can answer, and read the log itself otherwise, with the same result.
+Lists for people to read (``release_history``, ``newest_first``) are newest
+first; lists for computing are oldest first.
 """
 
 from __future__ import annotations
 
+from opsctl.audit.query.history import newest_verified
 from opsctl.audit.query.read import LogSource, collector_paused, field_mark, read_events, run_events
 from opsctl.audit.query.releases import (
     ReleaseRecord,
@@ -39,6 +45,7 @@ from opsctl.audit.query.runs import (
 from opsctl.audit.query.select import EventFilter, find_events
 from opsctl.audit.query.since import parse_since
 from opsctl.audit.query.supersede import changed_platform, describe_run, superseding_run
+from opsctl.audit.query.window import window_events
 
 __all__ = [
     "DEPLOYING",
@@ -61,6 +68,7 @@ __all__ = [
     "load_runs",
     "merged_events",
     "newest_first",
+    "newest_verified",
     "parse_since",
     "read_events",
     "release_history",
@@ -70,4 +78,5 @@ __all__ = [
     "summarize",
     "superseding_run",
     "verified_releases",
+    "window_events",
 ]

@@ -1,5 +1,10 @@
 """The one reader of the audit log: complete lines decoded into events, oldest first.
 
+Reads the index (:mod:`opsctl.audit.index`) asks for go through it: a run's
+events, or the lines holding marks it tracks, are read at the byte offsets it
+holds, so their cost follows what is read, not the log's length. Everything
+else, and everything whenever the index cannot answer, reads the log as below.
+
 ``read_events(log)`` reads every event; ``read_events(log, marks)`` only the
 lines holding one of ``marks`` (bytes such as ``b'"step":"run"'``), which is
 what keeps ``report``, ``status`` and ``releases`` fast on a million events:
@@ -19,10 +24,13 @@ import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from opsctl.audit.line import decode_line
+from opsctl.audit.index.scan import decode_batch
 from opsctl.audit.log import AuditLog
+
+if TYPE_CHECKING:
+    from opsctl.audit.index import Index
 
 LogSource = Path | AuditLog  # what the read functions take: a log's path, or the log
 _BLOCK = 4 << 20
@@ -38,6 +46,13 @@ def read_events(source: LogSource, marks: Iterable[bytes] = ()) -> Iterator[dict
     path = log_path(source)
     if not path.exists():
         return
+    if wanted:
+        from opsctl.audit.index import ask
+
+        found = ask(path, lambda index: _marked(index, wanted))
+        if found is not None and found[0] is not None:
+            yield from found[0]
+            return
     with path.open("rb") as handle:
         if os.fstat(handle.fileno()).st_size == 0:
             return  # mmap refuses empty files
@@ -54,7 +69,16 @@ def read_events(source: LogSource, marks: Iterable[bytes] = ()) -> Iterator[dict
 
 def run_events(source: LogSource, run_id: str) -> list[dict[str, Any]]:
     """Every event of one run, oldest first."""
-    return [e for e in read_events(source, (field_mark("run", run_id),)) if e.get("run") == run_id]
+    from opsctl.audit.index import ask
+
+    found = ask(log_path(source), lambda index: list(index.events(index.run_lines(run_id))))
+    events = found[0] if found is not None else read_events(source, (field_mark("run", run_id),))
+    return [e for e in events if e.get("run") == run_id]
+
+
+def _marked(index: Index, marks: tuple[bytes, ...]) -> list[dict[str, Any]] | None:
+    spans = index.marked(marks)
+    return None if spans is None else list(index.events(spans))
 
 
 def field_mark(key: str, value: str) -> bytes:
@@ -82,15 +106,7 @@ def collector_paused() -> Iterator[None]:
 
 def _decode(lines: list[bytes]) -> list[dict[str, Any]]:
     """A block's events: its lines parsed in one call (a JSON array), line by line only when one is bad."""
-    if not lines:
-        return []
-    try:
-        batch = json.loads(b"[" + b",".join(lines) + b"]")
-    except ValueError:
-        batch = None
-    if batch is not None and len(batch) == len(lines):  # else a damaged line held more than one value
-        return [event for event in batch if isinstance(event, dict)]
-    return [event for event in map(decode_line, lines) if event is not None]
+    return [event for event in decode_batch(lines) if isinstance(event, dict)]
 
 
 def _lines_with(data: mmap.mmap, pos: int, end: int, marks: tuple[bytes, ...]) -> list[bytes]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from opsctl.audit.query.runs import DEPLOYING, RunSummary
+from opsctl.audit.query.summary import DEPLOYING, RunSummary
 
 # Verdicts that make a release no rollback target unless a person insists (``--force-target``).
 BAD_VERDICTS = frozenset({"failed", "rolled back"})

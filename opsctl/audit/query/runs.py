@@ -1,201 +1,72 @@
-"""Runs, as the audit log tells them: one :class:`RunSummary` per run id.
+"""Loading runs from the audit log: ``runs``, ``status``, ``report``, resume and the gates read them here.
 
-Each run writes ``step: "run"`` events: ``started`` (with the request's
-``params``, the runbook's digest and ``dry_run``), perhaps ``resumed``, and
-one terminal event (``succeeded``, ``failed``, ``rolled_back``,
-``rollback_failed``, ``interrupted``, ``error``, ``needs_human``, or a
-checklist run's ``passed``/``warned``) carrying the releases before and after.
-Reading only those lines (:data:`RUN_MARK`) keeps ``status``, ``runs`` and
-``report`` fast on large logs. What a caller needs from those events is a
-typed attribute here, so no one else digs keys out of event dicts.
+What a run is (:class:`RunSummary`, folded from its ``step: "run"`` events)
+lives in :mod:`opsctl.audit.query.summary`; this module finds those events.
+It asks the audit index (:mod:`opsctl.audit.index`) first, which keeps every
+run's summary beside the log so that ``status`` or ``runs`` on a million
+events reads a few rows instead of the whole file; when the index cannot
+answer (it cannot be written, or another process holds it for long), the
+run-level lines of the log itself are read (:data:`RUN_MARK`), with the same
+result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable
 from datetime import datetime
-from typing import Any
 
-from opsctl.audit.line import parse_ts
-from opsctl.audit.query.read import LogSource, collector_paused, read_events
-
-RUN_MARK = b'"step":"run"'
-TERMINAL = frozenset(
-    {"succeeded", "failed", "rolled_back", "rollback_failed", "interrupted", "error", "needs_human", "passed", "warned"}
-)
-# The words a run's (and a release's) status is told in: what `runs` and `releases` both show.
-RUN_STATUSES = ("running", *sorted(TERMINAL))
-DEPLOYING = frozenset({"deploy", "rollback", "hot-patch"})
-
-
-@dataclass(frozen=True)
-class Requested:
-    """What a run was asked to do: the typed view of its ``started`` event's ``params``."""
-
-    image: str | None = None
-    to: str | None = None  # a rollback's chosen target release
-    reason: str | None = None
-    supervisor: str | None = None
-    incident: str | None = None
-
-    @classmethod
-    def of(cls, params: Any) -> Requested:
-        """Read journaled ``params`` (a mapping, or anything else for none)."""
-        if not isinstance(params, Mapping):
-            return cls()
-        return cls(*(_text(params.get(key)) for key in ("image", "to", "reason", "supervisor", "incident")))
-
-
-def _text(value: Any) -> str | None:
-    return str(value) if value else None
-
-
-def release_image(release: Any) -> str | None:
-    """The image of a journaled release (``{"id": ..., "image": ...}``), if it names one."""
-    if isinstance(release, Mapping) and release.get("image"):
-        return str(release["image"])
-    return None
-
-
-@dataclass
-class RunSummary:
-    run: str
-    runbook: str
-    env: str
-    actor: str
-    started: str
-    status: str = "running"
-    finished: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    digest: str | None = None
-    release_before: dict[str, Any] | None = None
-    release_after: dict[str, Any] | None = None
-    verified: bool = False
-    rolled_back: bool = False
-    change_type: str | None = None
-    incident: str | None = None
-    summary: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-    dry_run: bool = False  # from the ``started`` event: a dry run changes nothing
-
-    @property
-    def finished_ok(self) -> bool:
-        return self.status == "succeeded"
-
-    @property
-    def requested(self) -> Requested:
-        return Requested.of(self.params)
-
-    @property
-    def image(self) -> str | None:
-        """The image the run set out to deploy (a rollback: the image it put back)."""
-        return self.requested.image or release_image(self.release_after)
-
-    @property
-    def attempted(self) -> dict[str, Any] | None:
-        """The release the run rolled out, recorded once it reached its rollout (None: stopped before)."""
-        attempted = self.extra.get("attempted")
-        return attempted if isinstance(attempted, dict) and attempted else None
-
-    @property
-    def image_before(self) -> str | None:
-        return release_image(self.release_before)
-
-    @property
-    def image_after(self) -> str | None:
-        """The image the run left running, or tried to (a failed run's attempt), or set out to deploy."""
-        return release_image(self.release_after) or release_image(self.attempted) or self.image
-
-    @property
-    def supervisor(self) -> str | None:
-        return self.requested.supervisor
-
-    @property
-    def started_at(self) -> datetime:
-        return parse_ts(self.started)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "run": self.run,
-            "runbook": self.runbook,
-            "env": self.env,
-            "actor": self.actor,
-            "started": self.started,
-            "finished": self.finished,
-            "status": self.status,
-            "image": self.image,
-            "release_before": self.release_before,
-            "release_after": self.release_after,
-            "verified": self.verified,
-            "rolled_back": self.rolled_back,
-            "change_type": self.change_type,
-            "incident": self.incident,
-            "summary": self.summary,
-        }
-
-
-def summarize(events: Iterable[dict[str, Any]]) -> list[RunSummary]:
-    """One summary per run, oldest first, from run-level events (other events are ignored)."""
-    runs: dict[str, RunSummary] = {}
-    for event in events:
-        if event.get("step") != "run":
-            continue
-        run_id = str(event.get("run"))
-        summary = runs.get(run_id)
-        if summary is None:
-            summary = runs[run_id] = RunSummary(
-                run_id, str(event.get("runbook")), str(event.get("env")), str(event.get("actor")), str(event.get("ts"))
-            )
-        status = str(event.get("status"))
-        summary.change_type = event.get("change_type", summary.change_type)
-        summary.incident = event.get("incident", summary.incident)
-        if status in ("started", "resumed"):
-            if status == "started":
-                summary.params = dict(event.get("params") or {})
-                summary.digest = event.get("digest")
-                summary.dry_run = bool(event.get("dry_run", False))
-            summary.status = "running"
-            summary.finished = None
-        elif status in TERMINAL:
-            summary.status = status
-            summary.finished = str(event.get("ts"))
-            summary.release_before = event.get("release_before", summary.release_before)
-            summary.release_after = event.get("release_after", summary.release_after)
-            summary.verified = bool(event.get("verified", False))
-            summary.rolled_back = status in ("rolled_back", "rollback_failed")
-            summary.summary = str(event.get("summary", ""))
-            summary.extra = {k: v for k, v in event.items() if k not in _KNOWN}
-    return list(runs.values())
-
-
-_KNOWN = frozenset(
-    {
-        "seq",
-        "ts",
-        "run",
-        "runbook",
-        "env",
-        "actor",
-        "step",
-        "status",
-        "prev",
-        "hash",
-        "summary",
-        "release_before",
-        "release_after",
-        "verified",
-        "change_type",
-        "incident",
-    }
+from opsctl.audit.query.read import LogSource, collector_paused, log_path, read_events
+from opsctl.audit.query.summary import (
+    DEPLOYING,
+    RUN_MARK,
+    RUN_STATUSES,
+    TERMINAL,
+    Requested,
+    RunSummary,
+    first_summary,
+    fold,
+    release_image,
+    summarize,
 )
 
+__all__ = [
+    "DEPLOYING",
+    "RUN_MARK",
+    "RUN_STATUSES",
+    "TERMINAL",
+    "Requested",
+    "RunSummary",
+    "first_summary",
+    "fold",
+    "load_runs",
+    "newest_first",
+    "release_image",
+    "summarize",
+]
 
-def load_runs(source: LogSource, env: str | None = None) -> list[RunSummary]:
-    """The runs in the log (only ``env``'s, if given), oldest first: the order computations want."""
+
+def load_runs(
+    source: LogSource,
+    env: str | None = None,
+    *,
+    last: int | None = None,
+    runbooks: Collection[str] | None = None,
+) -> list[RunSummary]:
+    """The runs in the log (only ``env``'s, if given), oldest first: the order computations want.
+
+    ``last``: only the newest that many (still oldest first); ``runbooks``:
+    only runs of these runbooks. Both are what the list would hold filtered
+    afterwards; asking here lets the index read just those rows.
+    """
+    from opsctl.audit.index import ask
+
+    found = ask(log_path(source), lambda index: index.runs(env, last=last, runbooks=runbooks))
+    if found is not None:
+        return found[0]
     with collector_paused():
         runs = summarize(read_events(source, (RUN_MARK,)))
-    return [r for r in runs if env is None or r.env == env]
+    chosen = [r for r in runs if (env is None or r.env == env) and (runbooks is None or r.runbook in runbooks)]
+    return chosen if last is None else chosen[max(0, len(chosen) - last) :]
 
 
 def newest_first(
