@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from opsctl.config.analysis import AnalysisConfig, PrometheusSeries
 from opsctl.config.base import Duration, EnvVarName, Model
 from opsctl.values.urls import HttpUrl
 
@@ -36,9 +37,14 @@ class HealthConfig(Model):
     version_probes: int = Field(3, ge=1, le=50)
     synthetic: SyntheticCheck | None = None
     prometheus_url: HttpUrl | None = Field(None, description="Prometheus HTTP API base URL for metrics")
-    cloudwatch: dict[str, str] | None = Field(
-        None, description="ALB metrics: {load_balancer: app/name/id, region: ...}"
+    prometheus: PrometheusSeries = PrometheusSeries()
+    alertmanager_url: HttpUrl | None = Field(None, description="Alertmanager base URL (monitoring.alerting)")
+    cloudwatch: dict[str, str | list[str]] | None = Field(
+        None,
+        description="ALB metrics and alarms: {load_balancer: app/NAME/ID, target_group: targetgroup/NAME/ID, "
+        "region, alarm_prefix, alarm_names: [...], delay: 1m}",
     )
+    analysis: AnalysisConfig = AnalysisConfig()
     headers_env: dict[str, EnvVarName] = Field(
         default_factory=dict, description="request header -> env var holding its value"
     )

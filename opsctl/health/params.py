@@ -14,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from opsctl.config import Duration
 from opsctl.health.analysis import AnalysisParams
 
-Source = Literal["auto", "prometheus", "cloudwatch", "sampled"]
+# "sampled" is the old name of "synthetic" (requests opsctl sends itself), still accepted.
+Source = Literal["auto", "prometheus", "cloudwatch", "synthetic", "sampled"]
+SOURCE_HELP = "auto: prometheus, else cloudwatch, else synthetic (requests opsctl sends, labelled synthetic)"
 
 
 class ProbeParams(BaseModel):
@@ -58,8 +60,16 @@ class SloParams(ProbeParams, AnalysisParams):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class LatencyParams(SloParams):
-    path: str | None = Field(None, description="default: health.paths.health")
+class TrafficParams(SloParams):
+    """What the real-traffic SLO actions share: the source and the per-reading health guard."""
+
+    source: Source = Field("auto", description=SOURCE_HELP)
+    prometheus_url: str | None = Field(None, description="default: health.prometheus_url")
+    guard: bool = Field(True, description="probe /health and the served version at every reading")
+
+
+class LatencyParams(TrafficParams):
+    path: str | None = Field(None, description="synthetic source: default health.paths.health")
     samples: int = Field(20, ge=1, le=1000, description="requests per measurement")
     concurrency: int = Field(5, ge=1, le=50)
     warmup: int = Field(2, ge=0, le=100, description="requests sent first and not counted")
@@ -70,8 +80,8 @@ class ErrorSourceParams(BaseModel):
     """Where an error rate comes from; shared by metrics.error_rate and metrics.baseline."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    source: Source = Field("auto", description="auto: prometheus, else cloudwatch, else sampled")
-    window: Duration | None = Field(None, description="default: slo.error_window")
+    source: Source = Field("auto", description=SOURCE_HELP)
+    window: Duration | None = Field(None, description="without a rollout in the run: default slo.error_window")
     query: str | None = Field(None, description="PromQL giving the 5xx ratio; {window} is replaced")
     prometheus_url: str | None = Field(None, description="default: health.prometheus_url")
     path: str | None = Field(None, description="sampled source: default health.paths.health")
@@ -79,7 +89,7 @@ class ErrorSourceParams(BaseModel):
     concurrency: int = Field(5, ge=1, le=50)
 
 
-class ErrorRateParams(SloParams, ErrorSourceParams):
+class ErrorRateParams(TrafficParams, ErrorSourceParams):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     max_rate: float | None = Field(None, ge=0, le=1, description="default: slo.error_rate")
     baseline: bool = Field(True, description="also compare with the rate metrics.baseline recorded")
@@ -88,7 +98,17 @@ class ErrorRateParams(SloParams, ErrorSourceParams):
 
 class BaselineParams(ProbeParams, ErrorSourceParams):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    latency_samples: int = Field(20, ge=0, le=1000, description="requests for the p95 baseline (0: none)")
+    # Before a deploy, fewer requests sent more at once than a post-deploy reading: one set of them gives
+    # both the error rate and the latency, and real-traffic sources need none at all (issue 19).
+    samples: int = Field(20, ge=1, le=5000, description="synthetic source: requests (they also give the p95)")
+    concurrency: int = Field(10, ge=1, le=50)
+    latency_samples: int | None = Field(
+        None,
+        ge=0,
+        le=1000,
+        description="separate requests for the p95 baseline; default: the synthetic source's own, none with "
+        "real traffic; 0: none",
+    )
 
 
 class DbPoolParams(SloParams):
@@ -111,3 +131,16 @@ class FreshParams(ProbeParams):
     prometheus_url: str | None = Field(None, description="default: health.prometheus_url")
     path: str | None = Field(None, description="default: health.paths.metrics")
     require: list[str] = Field(default_factory=list, description="metric names the endpoint must expose")
+
+
+class AlertingParams(ProbeParams):
+    """``monitoring.alerting``: each key replaces the environment's config for this check."""
+
+    prometheus_url: str | None = Field(None, description="default: health.prometheus_url")
+    alertmanager_url: str | None = Field(None, description="default: health.alertmanager_url")
+    alert_labels: dict[str, str] | None = Field(
+        None, description="labels of the service's alerting rules; default: health.prometheus.alert_labels"
+    )
+    alert_rules: list[str] | None = Field(None, description="rule names that must be loaded")
+    max_age: Duration = Field(300.0, description="freshness: newest data point at most this old")
+    fresh: bool = Field(True, description="also check that metrics are fresh (metrics.fresh)")

@@ -1,8 +1,10 @@
-"""SLO measurements: p95 latency, error rate (against the SLO and the pre-deploy baseline), DB pool.
+"""SLO measurements: error rate (against the SLO and the pre-deploy baseline), DB pool; p95 latency lives
+in :mod:`opsctl.health.latency` (re-exported here).
 
 Each action core builds a ``measure()`` function and hands it to
-:func:`~opsctl.health.analysis.run_analysis`, which applies ``count``,
-``interval``, ``failure_limit`` and ``initial_delay``.
+:mod:`~opsctl.health.analysis`: after a rollout, real-traffic sources read one
+window each (:mod:`opsctl.health.readings`); otherwise ``count`` readings
+``interval`` apart of the trailing ``slo.error_window`` or of the synthetic sampler.
 """
 
 from __future__ import annotations
@@ -17,62 +19,26 @@ from opsctl.health import prometheus
 from opsctl.health.analysis import Measurement, run_analysis
 from opsctl.health.client import HealthClient, ProbeError, client_for, health_config
 from opsctl.health.context import ProbeContext
-from opsctl.health.params import BaselineParams, DbPoolParams, ErrorRateParams, LatencyParams
+from opsctl.health.latency import latency, measure_latency
+from opsctl.health.params import BaselineParams, DbPoolParams, ErrorRateParams
 from opsctl.health.probes import parse_json
-from opsctl.health.sources import Reading, error_rate_reader, prometheus_client
+from opsctl.health.promql import PromTraffic
+from opsctl.health.readings import (
+    SYNTHETIC,
+    analyse_traffic,
+    guard_for,
+    labelled,
+    open_reader,
+    pick_source,
+    synthetic_schedule,
+)
+from opsctl.health.sources import Reading, error_rate_reader, prometheus_client, resolve_source, sampled_reading
 from opsctl.health.stats import sample
+from opsctl.health.traffic import Traffic, error_rate_of, pct
+from opsctl.health.window import Window, rollout_finished_at
 from opsctl.values.fieldpath import field_at
 
-
-def pct(rate: float) -> str:
-    return f"{rate * 100:.2f}%"
-
-
-def measure_latency(
-    client: HealthClient, path: str, *, samples: int, concurrency: int, warmup: int, target_ms: float
-) -> Measurement:
-    """p50/p95/p99 of ``samples`` GETs of ``path``; passes when p95 <= ``target_ms``."""
-    found = sample(client, path, count=samples, concurrency=concurrency, warmup=warmup)
-    target = f"p95 <= {target_ms:.0f}ms"
-    if not found.latencies_ms:
-        why = found.first_error or "no request was sent (interrupted)"
-        return Measurement.no_data(why, value="no data", target=target)
-    p50, p95, p99 = found.p(50), found.p(95), found.p(99)
-    passed = p95 <= target_ms
-    failed = f", {found.errors} failed" if found.errors else ""
-    summary = (
-        f"p95 {p95:.0f}ms {'<=' if passed else '>'} {target_ms:.0f}ms "
-        f"(p50 {p50:.0f}ms, p99 {p99:.0f}ms; {found.total} requests to {path}{failed})"
-    )
-    detail = {
-        "p50_ms": round(p50, 1),
-        "p95_ms": round(p95, 1),
-        "p99_ms": round(p99, 1),
-        "requests": found.total,
-        "errors": found.errors,
-        "value": f"p95 {p95:.0f}ms",
-        "target": target,
-    }
-    return Measurement(p95, passed, summary, detail)
-
-
-def latency(ctx: ProbeContext, params: LatencyParams) -> Outcome:
-    health = health_config(ctx, params.base_url)
-    path = params.path or health.paths.health
-    target_ms = params.p95_ms or ctx.config.slo.p95_ms
-    with client_for(ctx, health, timeout=params.timeout, max_connections=params.concurrency) as client:
-        return run_analysis(
-            lambda: measure_latency(
-                client,
-                path,
-                samples=params.samples,
-                concurrency=params.concurrency,
-                warmup=params.warmup,
-                target_ms=target_ms,
-            ),
-            params,
-            ctx.cancel,
-        )
+__all__ = ["baseline", "db_pool", "error_rate", "error_rate_against", "judge_error_rate", "latency", "measure_latency"]
 
 
 def baseline_rate(ctx: RunContext) -> float | None:
@@ -114,30 +80,82 @@ def error_rate(ctx: RunContext, params: ErrorRateParams) -> Outcome:
 def error_rate_against(ctx: ProbeContext, params: ErrorRateParams, before: float | None) -> Outcome:
     """The error rate within the SLO and, when ``before`` is given, not up from it by more than the tolerance."""
     max_rate = params.max_rate if params.max_rate is not None else ctx.config.slo.error_rate
+    health = health_config(ctx, params.base_url)
+    kind = pick_source(params, health)
     with ExitStack() as stack:
-        read = error_rate_reader(ctx, params, stack, "metrics.error_rate")
-        return run_analysis(lambda: judge_error_rate(read(), max_rate, before, params.tolerance), params, ctx.cancel)
+        guard = guard_for(ctx, params, health, stack)
+
+        def guarded(reading: Measurement) -> Measurement:
+            return reading if guard is None else guard.apply(reading)
+
+        if kind == SYNTHETIC or rollout_finished_at(ctx) is None:
+            # No "after the change" to look at: the trailing window, or requests opsctl sends now.
+            read = error_rate_reader(ctx, params, stack, "metrics.error_rate")
+            schedule = synthetic_schedule(ctx, params) if kind == SYNTHETIC else params
+            outcome = run_analysis(
+                lambda: guarded(judge_error_rate(read(), max_rate, before, params.tolerance)), schedule, ctx.cancel
+            )
+            return labelled(outcome, kind)
+        reader = open_reader(ctx, params, health, kind, stack=stack, what="metrics.error_rate")
+        custom = params.query if isinstance(reader, PromTraffic) else None
+
+        def judge(window: Window, least: int) -> Measurement:
+            if custom is not None and isinstance(reader, PromTraffic):
+                reading = _custom_ratio(reader, custom, window)
+                return judge_error_rate(reading, max_rate, before, params.tolerance)
+            return judge_traffic_errors(reader.read(window, latency=False), least, max_rate, before, params.tolerance)
+
+        trailing = params.window or ctx.config.slo.error_window
+        return analyse_traffic(
+            ctx, params, judge, guard, trailing=trailing, what="errors", settle=reader.settle, source=kind
+        )
+
+
+def _custom_ratio(reader: PromTraffic, query: str, window: Window) -> Reading:
+    """``with: query`` (a ratio; ``{window}`` is the window's length) evaluated at the window's end."""
+    text = prometheus.with_window(query, window.seconds)
+    label = f"Prometheus, {window.describe()}"
+    try:
+        result = prometheus.instant_query(reader.client, text, window.end.timestamp())
+    except ProbeError as exc:
+        return Reading(None, label, str(exc), {"query": text})
+    return Reading(result.value, label, result.why, {"query": text})
+
+
+def judge_traffic_errors(
+    traffic: Traffic, min_requests: int, max_rate: float, before: float | None, tolerance: float
+) -> Measurement:
+    """A window of real traffic judged like any error-rate reading, once it has enough requests."""
+    target = f"<= {pct(max_rate)}"
+    rate, screened = error_rate_of(traffic, min_requests, target)
+    if screened is not None:
+        return screened
+    label = f"{traffic.label}: {traffic.errors or 0:.0f} of {traffic.requests or 0:.0f} requests failed"
+    return judge_error_rate(Reading(rate, label, detail=traffic.counts()), max_rate, before, tolerance)
 
 
 def baseline(ctx: RunContext, params: BaselineParams) -> Outcome:
     """Record the current error rate and latency in ``ctx.state.baseline`` (changes nothing outside)."""
     health = health_config(ctx, params.base_url)
+    path = params.path or health.paths.health
     with ExitStack() as stack:
-        reading = error_rate_reader(ctx, params, stack, "metrics.baseline")()
+        found = None
+        if params.latency_samples is None and resolve_source(ctx, params) == SYNTHETIC:
+            # One set of concurrent requests gives both figures, instead of two sets in turn.
+            timeout = params.timeout or health.timeout
+            client = stack.enter_context(client_for(ctx, health, timeout=timeout, max_connections=params.concurrency))
+            found = sample(client, path, count=params.samples, concurrency=params.concurrency)
+            reading = sampled_reading(found)
+        else:
+            reading = error_rate_reader(ctx, params, stack, "metrics.baseline")()
+            if params.latency_samples:
+                client = stack.enter_context(
+                    client_for(ctx, health, timeout=params.timeout, max_connections=params.concurrency)
+                )
+                found = sample(client, path, count=params.latency_samples, concurrency=params.concurrency, warmup=1)
         latency_ms: dict[str, float] = {}
-        if params.latency_samples:
-            client = stack.enter_context(
-                client_for(ctx, health, timeout=params.timeout, max_connections=params.concurrency)
-            )
-            found = sample(
-                client,
-                params.path or health.paths.health,
-                count=params.latency_samples,
-                concurrency=params.concurrency,
-                warmup=1,
-            )
-            if found.latencies_ms:
-                latency_ms = {"p50_ms": round(found.p(50), 1), "p95_ms": round(found.p(95), 1)}
+        if found is not None and found.latencies_ms:
+            latency_ms = {"p50_ms": round(found.p(50), 1), "p95_ms": round(found.p(95), 1)}
     record: BaselineRecord = {
         "error_rate": reading.value,
         "error_source": reading.label,

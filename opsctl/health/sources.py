@@ -1,8 +1,11 @@
-"""Where an error rate comes from: Prometheus, CloudWatch (ALB) or sampled requests.
+"""Where an error rate over a trailing window comes from: Prometheus, CloudWatch (ALB) or synthetic requests.
 
 :func:`error_rate_reader` picks the source once (``auto``: Prometheus when
 ``prometheus_url`` is set, else CloudWatch when ``health.cloudwatch`` is set,
-else sampling the bot) and returns a function that takes one reading.
+else requests opsctl sends itself, labelled ``synthetic``) and returns a
+function that takes one reading. ``metrics.baseline`` and readings without a
+rollout in the run use it; after a rollout, :mod:`opsctl.health.readings`
+reads the analysis windows instead.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from opsctl.health import cloudwatch, prometheus
 from opsctl.health.client import HealthClient, ProbeError, client_for, health_config
 from opsctl.health.context import ProbeContext
 from opsctl.health.params import BaselineParams, ErrorRateParams
-from opsctl.health.stats import sample
+from opsctl.health.stats import Samples, sample
 from opsctl.values.durations import format_duration
 
 
@@ -41,11 +44,21 @@ def prometheus_client(ctx: ProbeContext, url: str | None, timeout: float, retrie
     return HealthClient(url, timeout=timeout, retries=retries, cancel=ctx.cancel)
 
 
-def alb_metrics(ctx: ProbeContext, raw: dict[str, str] | None, what: str) -> cloudwatch.AlbMetrics:
+def alb_metrics(ctx: ProbeContext, raw: dict[str, str | list[str]] | None, what: str) -> cloudwatch.AlbMetrics:
     where = f"environments.{ctx.env_name}.health.cloudwatch"
     if raw is None:
         raise BadInput(f"{what} reads CloudWatch but {where} is not set in opsctl.yaml")
     return cloudwatch.AlbMetrics.from_config(raw, where)
+
+
+def resolve_source(ctx: ProbeContext, params: ErrorRateParams | BaselineParams) -> str:
+    """``params.source`` with ``auto`` decided: Prometheus, else CloudWatch, else synthetic."""
+    if params.source != "auto":
+        return "synthetic" if params.source == "sampled" else params.source
+    health = health_config(ctx, params.base_url)
+    if params.prometheus_url or health.prometheus_url:
+        return "prometheus"
+    return "cloudwatch" if health.cloudwatch else "synthetic"
 
 
 def error_rate_reader(
@@ -56,9 +69,7 @@ def error_rate_reader(
     window = params.window or ctx.config.slo.error_window
     timeout = params.timeout or health.timeout
     prom_url = params.prometheus_url or health.prometheus_url
-    source = params.source
-    if source == "auto":
-        source = "prometheus" if prom_url else "cloudwatch" if health.cloudwatch else "sampled"
+    source = resolve_source(ctx, params)
     if source == "prometheus":
         prom = stack.enter_context(prometheus_client(ctx, prom_url, timeout, params.retries, what))
         query = prometheus.with_window(params.query or prometheus.DEFAULT_ERROR_QUERY, window)
@@ -93,8 +104,13 @@ def _from_prometheus(client: HealthClient, query: str, label: str) -> Reading:
 
 def sampled_rate(client: HealthClient, path: str, count: int, concurrency: int) -> Reading:
     """The share of ``count`` GETs of ``path`` that got a 5xx or no answer."""
-    samples = sample(client, path, count=count, concurrency=concurrency)
-    label = f"sampled {samples.total} requests to {path}"
+    return sampled_reading(sample(client, path, count=count, concurrency=concurrency))
+
+
+def sampled_reading(samples: Samples) -> Reading:
+    """The error-rate reading of requests already sent (``metrics.baseline`` also takes their latency)."""
+    path = samples.path
+    label = f"synthetic: {samples.total} requests to {path}"
     if samples.first_error:
         label += f"; first error: {samples.first_error}"
     if not samples.total:

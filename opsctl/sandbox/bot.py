@@ -14,8 +14,10 @@ Endpoints:
 - ``GET /health`` -> ``{"status": "ok", "version": "1.8.0"}``
 - ``GET /health/dependencies`` -> overall status plus database (with latency
   and pool usage), openai and whatsapp
-- ``GET /metrics`` -> Prometheus text: ``http_requests_total{path,status}``,
-  ``hvb_db_pool_in_use``, ``hvb_db_pool_size``, ``hvb_build_info{version}``
+- ``GET /metrics`` -> Prometheus text: ``http_requests_total{path,status,version}``,
+  the histogram ``http_request_duration_seconds{path,version}`` (see
+  :mod:`opsctl.sandbox.botmetrics`), ``hvb_db_pool_in_use``, ``hvb_db_pool_size``,
+  ``hvb_build_info{version}``
 - ``POST /api/messages`` ``{"text": "..."}`` -> ``{"reply": ..., "intent": ...,
   "conversation_id": ...}``; 400 without text, 503 when openai or whatsapp is down
 
@@ -42,7 +44,9 @@ Control API: :meth:`BotServer.configure` takes any field of :class:`Behaviour`:
 ``redirect_to``        answer 302 to this base URL + the path (another host)
 ``bad_tag_unhealthy``  a version containing "bad" answers /health with 503
                        ``unhealthy`` and messages with 500 (default True)
-``fault_paths``        the faults above apply only to these paths (default all)
+``fault_paths``        the faults above apply only to these paths (default all):
+                       ``latency=0.5, fault_paths={"/api/messages"}`` makes real
+                       traffic slow while ``/health`` stays fast
 =====================  ==========================================================
 
 :meth:`BotServer.stop_listening` closes the socket (connection refused) and
@@ -57,11 +61,14 @@ import json
 import math
 import socket
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from opsctl.sandbox.botmetrics import RequestMetrics
 
 DEFAULT_DEPENDENCIES = ("database", "openai", "whatsapp")
 Version = str | Sequence[str] | Callable[[], str]
@@ -112,6 +119,7 @@ class BotServer:
         self._cycle: itertools.cycle[str] | None = None
         self.hits: Counter[str] = Counter()
         self.answered: Counter[tuple[str, int]] = Counter()
+        self.requests = RequestMetrics()  # exported on /metrics; never reset, like a real counter
 
     @property
     def url(self) -> str:
@@ -196,6 +204,13 @@ class BotServer:
                 self._cycle = itertools.cycle(list(version))
             return next(self._cycle)
 
+    def version_label(self) -> str:
+        """The version a request answered by a fault counts under (never advances a list of versions)."""
+        version = self.behaviour.version
+        if callable(version):
+            return version()
+        return version if isinstance(version, str) else ",".join(version)
+
     def _count(self, counter: Counter[Any], key: Any) -> int:
         with self._lock:
             counter[key] += 1
@@ -230,13 +245,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         bot = self.server.bot
+        self._started, self._version = time.monotonic(), ""
         path = self.path.split("?", 1)[0]
         body = self.rfile.read(int(self.headers.get("content-length") or 0)) if method == "POST" else b""
         number = bot._count(bot.hits, path)
         b = bot.behaviour
         if (b.fault_paths is None or path in b.fault_paths) and self._fault(bot, b):
             return
-        version = bot.current_version()
+        version = self._version = bot.current_version()
         sick = b.bad_tag_unhealthy and "bad" in version
         if method == "GET" and path == "/health":
             self._json(503 if sick else 200, {"status": "unhealthy" if sick else "ok", "version": version})
@@ -306,7 +322,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
-        self.server.bot._count(self.server.bot.answered, (self.path.split("?", 1)[0], status))
+        bot, path = self.server.bot, self.path.split("?", 1)[0]
+        bot._count(bot.answered, (path, status))
+        started = getattr(self, "_started", time.monotonic())
+        version = getattr(self, "_version", "") or bot.version_label()
+        bot.requests.observe(path, status, version, time.monotonic() - started)
 
 
 def _without(data: Any, missing: frozenset[str]) -> Any:
@@ -329,9 +349,7 @@ def _dependencies(b: Behaviour) -> dict[str, Any]:
 
 
 def _metrics(bot: BotServer, b: Behaviour, version: str) -> str:
-    lines = ["# HELP http_requests_total Requests answered, by path and status.", "# TYPE http_requests_total counter"]
-    for (path, status), count in sorted(bot.answered.items()):
-        lines.append(f'http_requests_total{{path="{path}",status="{status}"}} {count}')
+    lines = bot.requests.exposition()
     lines += [
         "# TYPE hvb_db_pool_in_use gauge",
         f"hvb_db_pool_in_use {b.pool_in_use}",

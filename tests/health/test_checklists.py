@@ -90,6 +90,6 @@ def test_baseline_then_error_rate_in_one_project_checklist(tmp_path: Path, bot: 
     result = run_checklist(ctx, load_checklist("canary", ctx.project_dir))
     assert [(i.id, i.status) for i in result.items] == [("baseline", Status.PASSED), ("errors", Status.PASSED)]
     assert result.items[1].summary == (
-        "error rate 0.00% <= 1.00%, 0.00% before the deploy (sampled 20 requests to /health) "
+        "error rate 0.00% <= 1.00%, 0.00% before the deploy (synthetic: 20 requests to /health) "
         "[2 of 2 measurements passed]"
     )

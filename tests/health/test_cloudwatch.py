@@ -101,5 +101,5 @@ def test_bad_cloudwatch_block_is_bad_input(tmp_path: Path) -> None:
         slo.error_rate(ctx, ErrorRateParams())
     assert str(unknown.value) == (
         "environments.staging.health.cloudwatch: unknown key 'namespace' "
-        "(known: load_balancer, target_group, region, endpoint_url, profile)"
+        "(known: load_balancer, target_group, region, endpoint_url, profile, alarm_prefix, alarm_names, delay)"
     )

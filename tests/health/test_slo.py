@@ -32,7 +32,9 @@ def test_latency_just_under_the_slo_passes(tmp_path: Path, bot: BotServer) -> No
     bot.configure(latency=0.2)
     outcome = slo.latency(ctx_for(tmp_path, bot.url, slo=FAST_SLO), SAMPLES)
     assert outcome.status is Status.PASSED, outcome.summary
-    assert re.fullmatch(r"p95 2\d\dms <= 300ms \(p50 2\d\dms, p99 2\d\dms; 10 requests to /health\)", outcome.summary)
+    assert re.fullmatch(
+        r"p95 2\d\dms <= 300ms \(synthetic: p50 2\d\dms, p99 2\d\dms; 10 requests to /health\)", outcome.summary
+    )
     assert outcome.detail["p50_ms"] <= outcome.detail["p95_ms"] <= outcome.detail["p99_ms"]
 
 
@@ -42,20 +44,35 @@ def test_latency_just_over_the_slo_fails(tmp_path: Path, bot: BotServer) -> None
     with Timer() as t:
         outcome = get_action("metrics.latency").fn(ctx_for(tmp_path, bot.url, slo=FAST_SLO), SAMPLES)
     assert outcome.status is Status.FAILED
-    assert re.fullmatch(r"p95 4\d\dms > 300ms \(p50 4\d\dms, p99 4\d\dms; 10 requests to /health\)", outcome.summary)
+    assert re.fullmatch(
+        r"p95 4\d\dms > 300ms \(synthetic: p50 4\d\dms, p99 4\d\dms; 10 requests to /health\)", outcome.summary
+    )
     assert t.elapsed < 0.4 + 2.0  # ten requests at once, not one after another
 
 
-def test_latency_counts_timeouts_as_slow_and_fails_without_answers(tmp_path: Path, bot: BotServer) -> None:
+def test_latency_of_failed_requests_is_a_failure_never_a_figure(tmp_path: Path, bot: BotServer) -> None:
+    # Issue 17: "metrics.latency passed with '20 requests to /health, 20 failed'".
     bot.configure(hang=5)
     with Timer() as t:
         slow = slo.latency(ctx_for(tmp_path, bot.url, slo=FAST_SLO, timeout="500ms"), SAMPLES)
-    assert slow.summary == "p95 500ms > 300ms (p50 500ms, p99 500ms; 10 requests to /health, 10 failed)"
+    assert (slow.status, slow.summary) == (
+        Status.FAILED,
+        f"all 10 requests to /health failed (synthetic): no answer from {bot.url}/health within the time budget",
+    )
+    assert (slow.detail["value"], slow.detail["source"]) == ("all failed", "synthetic")
     assert t.elapsed < 0.5 + 2.0
+    bot.configure(hang=0, status=500)
+    errors = slo.latency(ctx_for(tmp_path, bot.url, slo={**FAST_SLO, "p95_ms": 5000}), SAMPLES)
+    assert (errors.status, errors.summary) == (
+        Status.FAILED,
+        f"all 10 requests to /health failed (synthetic): GET {bot.url}/health answered HTTP 500",
+    )
     bot.stop_listening()
     gone = slo.latency(ctx_for(tmp_path, bot.url, slo=FAST_SLO), SAMPLES)
     assert gone.status is Status.FAILED
-    assert gone.summary == f"no data: cannot connect to {bot.url}/health: connection refused"
+    assert gone.summary == (
+        f"all 10 requests to /health failed (synthetic): cannot connect to {bot.url}/health: connection refused"
+    )
 
 
 def test_sampled_error_rate_of_two_percent_fails(tmp_path: Path, bot: BotServer) -> None:
@@ -63,7 +80,7 @@ def test_sampled_error_rate_of_two_percent_fails(tmp_path: Path, bot: BotServer)
     outcome = slo.error_rate(ctx_for(tmp_path, bot.url, slo=FAST_SLO), ErrorRateParams(samples=100, concurrency=10))
     assert outcome.status is Status.FAILED
     assert outcome.summary == (
-        "error rate 2.00% > 1.00% (sampled 100 requests to /health; "
+        "error rate 2.00% > 1.00% (synthetic: 100 requests to /health; "
         f"first error: GET {bot.url}/health answered HTTP 500)"
     )
     assert outcome.detail["errors"] == 2
@@ -72,7 +89,7 @@ def test_sampled_error_rate_of_two_percent_fails(tmp_path: Path, bot: BotServer)
 def test_sampled_error_rate_of_a_flapping_bot(tmp_path: Path, bot: BotServer) -> None:
     bot.configure(flap_every=3)
     outcome = slo.error_rate(ctx_for(tmp_path, bot.url), ErrorRateParams(samples=30))
-    assert outcome.summary.startswith("error rate 33.33% > 1.00% (sampled 30 requests to /health; first error: ")
+    assert outcome.summary.startswith("error rate 33.33% > 1.00% (synthetic: 30 requests to /health; first error: ")
 
 
 def test_unreachable_bot_is_a_100_percent_error_rate(tmp_path: Path, bot: BotServer) -> None:
@@ -80,7 +97,7 @@ def test_unreachable_bot_is_a_100_percent_error_rate(tmp_path: Path, bot: BotSer
     outcome = slo.error_rate(ctx_for(tmp_path, bot.url), ErrorRateParams(samples=5))
     assert outcome.status is Status.FAILED
     assert outcome.summary == (
-        f"error rate 100.00% > 1.00% (sampled 5 requests to /health; first error: cannot connect to "
+        f"error rate 100.00% > 1.00% (synthetic: 5 requests to /health; first error: cannot connect to "
         f"{bot.url}/health: connection refused)"
     )
 
@@ -89,7 +106,7 @@ def test_healthy_error_rate_passes(tmp_path: Path, bot: BotServer) -> None:
     outcome = slo.error_rate(ctx_for(tmp_path, bot.url), ErrorRateParams(samples=20))
     assert (outcome.status, outcome.summary) == (
         Status.PASSED,
-        "error rate 0.00% <= 1.00% (sampled 20 requests to /health)",
+        "error rate 0.00% <= 1.00% (synthetic: 20 requests to /health)",
     )
 
 
@@ -97,7 +114,9 @@ def test_baseline_then_an_increase_within_the_slo_fails(tmp_path: Path, bot: Bot
     ctx = ctx_for(tmp_path, bot.url, slo={**FAST_SLO, "error_rate": 0.05})
     recorded = get_action("metrics.baseline").fn(ctx, BaselineParams(samples=50, latency_samples=5))
     assert recorded.status is Status.PASSED
-    assert re.fullmatch(r"baseline: error rate 0\.00% \(sampled 50 requests to /health\), p95 \d+ms", recorded.summary)
+    assert re.fullmatch(
+        r"baseline: error rate 0\.00% \(synthetic: 50 requests to /health\), p95 \d+ms", recorded.summary
+    )
     assert ctx.state.baseline["error_rate"] == 0.0
     assert get_action("metrics.baseline").mutating is False
 
@@ -106,11 +125,11 @@ def test_baseline_then_an_increase_within_the_slo_fails(tmp_path: Path, bot: Bot
     assert worse.status is Status.FAILED
     assert worse.summary == (
         "error rate 2.00% is up from 0.00% before the deploy, more than the tolerance of 0.50 points "
-        f"(sampled 50 requests to /health; first error: GET {bot.url}/health answered HTTP 500)"
+        f"(synthetic: 50 requests to /health; first error: GET {bot.url}/health answered HTTP 500)"
     )
     tolerant = slo.error_rate(ctx, ErrorRateParams(samples=50, tolerance=0.03))
     assert tolerant.status is Status.PASSED
-    assert tolerant.summary.startswith("error rate 2.00% <= 5.00%, 0.00% before the deploy (sampled 50 requests")
+    assert tolerant.summary.startswith("error rate 2.00% <= 5.00%, 0.00% before the deploy (synthetic: 50 requests")
     ignored = slo.error_rate(ctx, ErrorRateParams(samples=50, baseline=False))
     assert ignored.status is Status.PASSED
 
