@@ -1,26 +1,26 @@
-"""``opsctl incident``: open, acknowledge, annotate, resolve, list, show and write the post-mortem."""
+"""``opsctl incident``: open, acknowledge, annotate, resolve, escalate, list, show and write the post-mortem."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from opsctl.cli.common import app_of
+from opsctl.cli.completion import complete_env, complete_incident
+from opsctl.cli.incident_views import flag, headline, measure, postmortem_line, print_change, show_change, when
 
 if TYPE_CHECKING:
     from opsctl.cli.application import Application
     from opsctl.incidents.lifecycle import Change, Matrix
-    from opsctl.incidents.model import Incident, Measure, Severity
-    from opsctl.notify import DeliveryResult
+    from opsctl.incidents.model import Severity
 
 app = typer.Typer(
-    help="Incident response: open, acknowledge, note, resolve, timeline, post-mortem.", no_args_is_help=True
+    help="Incident response: open, ack, note, escalate, resolve, timeline, postmortem.", no_args_is_help=True
 )
 
-INCIDENT = typer.Argument(..., help="Incident id, e.g. INC-42.")
-_MARKS = {"sent": "[green]✓[/]", "warned": "[yellow]![/]", "skipped": "[dim]-[/]"}
+INCIDENT = typer.Argument(..., autocompletion=complete_incident, help="Incident id, e.g. INC-42.")
 
 
 @app.command("open")
@@ -28,19 +28,38 @@ def open_(
     ctx: typer.Context,
     title: str = typer.Option(..., "--title", "-t", help="What is wrong, in a few words."),
     severity: str | None = typer.Option(None, "--severity", "-s", help="P0, P1, P2 or P3 (asked when omitted)."),
-    env: str | None = typer.Option(None, "--env", "-e", help="The environment affected, e.g. production."),
+    env: str | None = typer.Option(
+        None, "--env", "-e", autocompletion=complete_env, help="The environment affected, e.g. production."
+    ),
+    public: bool = typer.Option(False, "--public", help="Also open a public incident on the status page."),
+    component: list[str] = typer.Option(
+        [], "--component", help="Status page component to set (repeatable; default: all configured)."
+    ),
+    public_message: str | None = typer.Option(
+        None, "--public-message", help="What the status page says (default: a generic 'we are investigating')."
+    ),
+    channel: bool | None = typer.Option(
+        None, "--channel/--no-channel", help="Make a Slack channel inc-<n>-<slug> (default: with a bot token)."
+    ),
+    ticket: bool | None = typer.Option(
+        None, "--ticket/--no-ticket", help="Open a GitHub issue as the ticket (default: with notify.github_issue)."
+    ),
 ) -> None:
     """Open an incident (INC-<n>): record it, compute the response deadline, page and post.
 
     Response targets: P0 immediate, P1 15 minutes, P2 1 hour, P3 4 hours.
     Without --severity, a terminal asks three questions (impact, scope, workaround).
+    The incident is recorded first; a page PagerDuty did not accept then fails
+    the command (exit 1, naming the incident) so that someone pages by hand.
 
     \b
     Examples:
       opsctl incident open --severity P1 --title "booking calls fail" --env production
+      opsctl incident open -s P1 -t "booking calls fail" --public --component bot
       opsctl incident open --title "slow replies in one hotel"
     """
     from opsctl.errors import BadInput
+    from opsctl.incidents.comms import OpenOptions
     from opsctl.incidents.lifecycle import open_incident
     from opsctl.incidents.model import parse_severity
 
@@ -52,8 +71,9 @@ def open_(
         chosen, matrix = _ask_severity(application)
     else:
         raise BadInput("--severity is required without a terminal: pass --severity P0, P1, P2 or P3")
-    change = open_incident(application.workspace(), chosen, title, env, matrix=matrix)
-    _print_change(application, change)
+    options = OpenOptions(public, tuple(component), public_message, channel, ticket)
+    change = open_incident(application.workspace(), chosen, title, env, matrix=matrix, options=options)
+    print_change(application, change)
 
 
 @app.command("ack")
@@ -67,7 +87,7 @@ def ack(ctx: typer.Context, incident: str = INCIDENT) -> None:
     from opsctl.incidents.lifecycle import acknowledge
 
     application = app_of(ctx)
-    _print_change(application, acknowledge(application.workspace(), incident))
+    print_change(application, acknowledge(application.workspace(), incident))
 
 
 @app.command("note")
@@ -75,48 +95,97 @@ def note(
     ctx: typer.Context,
     incident: str = INCIDENT,
     text: str = typer.Argument(..., help="What was seen or done."),
+    public: bool = typer.Option(False, "--public", help="Also post TEXT on the status page (internal otherwise)."),
+    status: str | None = typer.Option(
+        None, "--status", help="With --public: investigating, identified or monitoring (default: unchanged)."
+    ),
 ) -> None:
-    """Add a line to an incident's timeline.
+    """Add a line to an incident's timeline (and, with --public, to its status page).
+
+    Notes stay internal unless --public is given: they go to the audit log
+    and the incident's own Slack channel, never to the status page.
 
     \b
-    Example:
+    Examples:
       opsctl incident note INC-42 "errors started with the 1.9.0 deploy"
+      opsctl incident note INC-42 --public --status identified "We found the cause and are fixing it."
     """
     from opsctl.incidents.lifecycle import add_note
 
     application = app_of(ctx)
-    _print_change(application, add_note(application.workspace(), incident, text))
+    change = add_note(application.workspace(), incident, text, public=public, public_status=status)
+    print_change(application, change)
 
 
 @app.command("resolve")
 def resolve(
     ctx: typer.Context,
     incident: str = INCIDENT,
-    cause: str = typer.Option(..., "--cause", help="What caused it (seeds the post-mortem)."),
+    cause: str = typer.Option(..., "--cause", help="What caused it (seeds the post-mortem; never public)."),
+    postmortem_date: str | None = typer.Option(
+        None, "--postmortem-date", help="P0/P1: the post-mortem day, within 5 business days (default: the 5th)."
+    ),
+    public_message: str | None = typer.Option(
+        None, "--public-message", help="What the status page says (default: 'This incident has been resolved.')."
+    ),
 ) -> None:
-    """Resolve an incident; P0 and P1 incidents then need a post-mortem.
+    """Resolve an incident; P0 and P1 incidents then need a post-mortem within 5 business days.
+
+    The page's alert is resolved, a public incident resolved with its
+    components back to operational, the ticket closed, the channel told.
 
     \b
-    Example:
+    Examples:
       opsctl incident resolve INC-42 --cause "1.9.0 exhausted the DB pool; rolled back"
+      opsctl incident resolve INC-42 --cause "bad deploy" --postmortem-date 2026-12-02
     """
     from opsctl.incidents.lifecycle import resolve as resolve_incident
 
     application = app_of(ctx)
-    _print_change(application, resolve_incident(application.workspace(), incident, cause))
+    change = resolve_incident(
+        application.workspace(), incident, cause, postmortem_date=postmortem_date, public_message=public_message
+    )
+    print_change(application, change)
+
+
+@app.command("escalate")
+def escalate(ctx: typer.Context, incident: str = INCIDENT) -> None:
+    """Page the next level: the secondary on call, then the escalation contact.
+
+    With oncall.pagerduty, PagerDuty's incident moves to the next escalation
+    level; the people are also invited to the incident's Slack channel. An
+    escalation that reached nobody fails (exit 1): call them by hand.
+
+    \b
+    Example:
+      opsctl incident escalate INC-42
+    """
+    from opsctl.incidents.escalation import escalate as escalate_incident
+
+    application = app_of(ctx)
+    print_change(application, escalate_incident(application.workspace(), incident))
 
 
 @app.command("list")
 def list_(
     ctx: typer.Context,
     open_only: bool = typer.Option(False, "--open", help="Only incidents not resolved yet."),
-    env: str | None = typer.Option(None, "--env", "-e", help="Only incidents concerning this environment."),
+    env: str | None = typer.Option(
+        None, "--env", "-e", autocompletion=complete_env, help="Only incidents concerning this environment."
+    ),
+    postmortems_due: bool = typer.Option(
+        False, "--postmortems-due", help="Only resolved P0/P1 incidents whose post-mortem day has passed."
+    ),
 ) -> None:
     """Incidents, oldest first, with time to acknowledge and to resolve against their targets.
+
+    An incident nobody acknowledged by its response deadline (P0 immediate,
+    P1 15m, P2 1h, P3 4h) is marked NO ACK.
 
     \b
     Examples:
       opsctl incident list --open
+      opsctl incident list --postmortems-due
       opsctl --json incident list --env production
     """
     from opsctl.incidents.metrics import concerns
@@ -128,32 +197,34 @@ def list_(
         ws.config.environment(env)
     now = ws.clock()
     found = [i for i in load_all(ws.audit.path) if concerns(i, env) and not (open_only and i.resolved_at)]
+    if postmortems_due:
+        found = [i for i in found if i.postmortem_overdue(now)]
     if application.json:
         application.output.json_document([i.as_dict(now) for i in found])
         return
     if not found:
-        application.output.show("no open incidents" if open_only else "no incidents recorded yet")
+        empty = "no overdue post-mortems" if postmortems_due else "no incidents recorded yet"
+        application.output.show("no open incidents" if open_only and not postmortems_due else empty)
         return
     from rich.markup import escape
-    from rich.table import Table
 
-    table = Table()
-    for column in ("id", "sev", "status", "opened", "env", "title", "acknowledge", "resolve", ""):
-        table.add_column(column)
-    for i in found:
-        flag = "[yellow]post-mortem due[/]" if i.postmortem_due else ""
-        table.add_row(
+    from opsctl.cli.tables import INCIDENT_COLUMNS, fit_table
+
+    rows = [
+        [
             i.id,
             i.severity.value,
             i.status,
-            _when(i.opened_at),
+            when(i.opened_at),
             ", ".join(i.envs) or "-",
             escape(i.title),
-            _measure(i.acknowledge_measure(now)),
-            _measure(i.resolve_measure(now)),
-            flag,
-        )
-    application.output.show(table)
+            measure(i.acknowledge_measure(now)),
+            measure(i.resolve_measure(now)),
+            flag(i, now),
+        ]
+        for i in found
+    ]
+    application.output.show(fit_table(INCIDENT_COLUMNS, rows, application.output.console.width))
 
 
 @app.command("show")
@@ -177,18 +248,18 @@ def show(ctx: typer.Context, incident: str = INCIDENT) -> None:
     from rich.table import Table
 
     out, i, now = application.output, report.incident, report.now
-    _headline(application, i)
-    out.show(f"  respond by {_when(i.respond_by)} ({i.policy.respond_text})")
-    out.show(f"  time to acknowledge {_measure(i.acknowledge_measure(now), long=True)}")
-    out.show(f"  time to resolve     {_measure(i.resolve_measure(now), long=True)}")
+    headline(application, i)
+    out.show(f"  respond by {when(i.respond_by)} ({i.policy.respond_text})")
+    out.show(f"  time to acknowledge {measure(i.acknowledge_measure(now), long=True)}")
+    out.show(f"  time to resolve     {measure(i.resolve_measure(now), long=True)}")
     if i.cause:
         out.show(f"  cause: {escape(i.cause)}")
-    _postmortem_line(application, i)
+    postmortem_line(application, i)
     table = Table(title="timeline (UTC)", title_justify="left")
     for column in ("time", "who", "what"):
         table.add_column(column, overflow="fold")
     for entry in report.timeline:
-        table.add_row(_when(entry.at, seconds=True), escape(entry.actor), escape(entry.what))
+        table.add_row(when(entry.at, seconds=True), escape(entry.actor), escape(entry.what))
     out.show(table)
     for change in report.changes:
         why = "for this incident" if change.linked else "[yellow]suspect: shortly before[/]"
@@ -253,72 +324,9 @@ def print_opened(application: Application, change: Change) -> None:
     if application.json:
         application.output.json_line({"event": "incident.opened", **change.as_dict()})
         return
-    _print_change(application, change)
+    # The change goes on even when the page failed (the fix matters more), but the failure is shown loudly.
+    show_change(application, change)
+    if change.failed_page:
+        from rich.markup import escape
 
-
-def _print_change(application: Application, change: Change) -> None:
-    if application.json:
-        application.output.json_document(change.as_dict())
-        return
-    from rich.markup import escape
-
-    out, incident = application.output, change.incident
-    if change.action == "opened":
-        _headline(application, incident)
-        out.show(f"  {incident.policy.respond_phrase}: by {_when(incident.respond_by)}")
-    elif change.action == "noted":
-        out.show(f"{incident.id}: note added")
-    else:
-        by = incident.resolved_by if change.action == "resolved" else incident.acknowledged_by
-        out.show(f"{incident.id} {change.action} by {escape(str(by))}")
-    if change.action == "resolved":
-        out.show(f"  time to acknowledge {_measure(incident.acknowledge_measure(change.now), long=True)}")
-        out.show(f"  time to resolve     {_measure(incident.resolve_measure(change.now), long=True)}")
-        _postmortem_line(application, incident)
-    _print_deliveries(application, change.deliveries)
-
-
-def _print_deliveries(application: Application, deliveries: tuple[DeliveryResult, ...]) -> None:
-    from rich.markup import escape
-
-    for result in deliveries:
-        application.output.show(f"  {_MARKS.get(result.status, '')} {escape(result.summary)}")
-
-
-def _headline(application: Application, incident: Incident) -> None:
-    from rich.markup import escape
-
-    style = {"open": "bold red", "acknowledged": "bold yellow", "resolved": "bold green"}[incident.status]
-    where = f" · {', '.join(incident.envs)}" if incident.envs else ""
-    application.output.show(
-        f"[bold]{incident.id}[/] · {incident.severity.value} ({incident.policy.name}) · "
-        f"[{style}]{incident.status}[/]{where} · {escape(incident.title)}"
-    )
-    application.output.show(f"  opened {_when(incident.opened_at)} by {escape(incident.opened_by)}")
-
-
-def _postmortem_line(application: Application, incident: Incident) -> None:
-    if incident.postmortem:
-        application.output.show(f"  post-mortem: {incident.postmortem}")
-    elif incident.postmortem_due:
-        application.output.show(
-            f"  [bold yellow]{incident.severity.value} needs a post-mortem:[/] opsctl incident postmortem {incident.id}"
-        )
-
-
-def _measure(measure: Measure, *, long: bool = False) -> str:
-    from opsctl.values.durations import format_duration
-
-    took = format_duration(measure.seconds) + ("" if measure.done else "…")
-    if measure.breached:
-        verdict = "[bold red]BREACHED[/]" if measure.done else "[bold red]OVERDUE[/]"
-    else:
-        verdict = "[green]met[/]" if measure.done else "running"
-    target = f" (target {format_duration(measure.target_s)})" if long else ""
-    return f"{took}{target} {verdict}"
-
-
-def _when(moment: Any, *, seconds: bool = False) -> str:
-    from opsctl.audit.line import format_ts
-
-    return format_ts(moment)[: 19 if seconds else 16].replace("T", " ")
+        application.output.show(f"[bold red]! {escape(change.failed_page)}[/]")

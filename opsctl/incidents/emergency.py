@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from opsctl.errors import BadInput
 from opsctl.incidents import store
-from opsctl.incidents.lifecycle import open_incident, when
+from opsctl.incidents.comms import when
+from opsctl.incidents.lifecycle import open_incident
 from opsctl.incidents.model import Incident, parse_incident_id, parse_severity
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -166,6 +166,9 @@ class Incident:
     notes: list[Note] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)  # runs started with --incident, oldest first
     run_envs: list[str] = field(default_factory=list)
+    postmortem_by: date | None = None  # set when a P0/P1 is resolved (within 5 business days)
+    links: dict[str, dict[str, Any]] = field(default_factory=dict)  # channel | ticket | statuspage -> id, url...
+    escalation_level: int = 1  # 1: the primary was paged; each `incident escalate` adds one
 
     @property
     def number(self) -> int:
@@ -195,6 +198,29 @@ class Incident:
     def postmortem_due(self) -> bool:
         """P0 and P1 incidents need a post-mortem once resolved."""
         return self.policy.postmortem_required and self.resolved_at is not None and self.postmortem is None
+
+    @property
+    def postmortem_date(self) -> date | None:
+        """The day the post-mortem is due: as set when resolving, else 5 business days after resolution."""
+        if not self.policy.postmortem_required or self.resolved_at is None:
+            return None
+        from opsctl.incidents.schedule import default_date
+
+        return self.postmortem_by or default_date(self.resolved_at)
+
+    def postmortem_overdue(self, now: datetime) -> bool:
+        """A post-mortem is due and its day has passed (the day itself still counts as on time)."""
+        due = self.postmortem_date
+        return self.postmortem_due and due is not None and now.date() > due
+
+    def respond_overdue(self, now: datetime) -> bool:
+        """Nobody acknowledged (or resolved) it and its response deadline has passed."""
+        return self.acknowledged_at is None and self.resolved_at is None and now > self.respond_by
+
+    def link(self, kind: str) -> str | None:
+        """The URL of the incident's ``channel``, ``ticket`` or ``statuspage`` incident, when it has one."""
+        url = self.links.get(kind, {}).get("url")
+        return str(url) if url else None
 
     def acknowledge_measure(self, now: datetime) -> Measure:
         """Time to acknowledge; resolving without an explicit ack counts as the response."""
@@ -237,6 +263,11 @@ class Incident:
             "cause": self.cause,
             "postmortem": self.postmortem,
             "postmortem_due": self.postmortem_due,
+            "postmortem_by": self.postmortem_date.isoformat() if self.postmortem_date else None,
+            "postmortem_overdue": self.postmortem_overdue(now),
+            "respond_overdue": self.respond_overdue(now),
+            "escalation_level": self.escalation_level,
+            "links": {kind: dict(fields) for kind, fields in self.links.items()},
             "runs": self.runs,
             "notes": [{"at": ts(n.at), "actor": n.actor, "text": n.text} for n in self.notes],
             "acknowledge": self.acknowledge_measure(now).as_dict(),

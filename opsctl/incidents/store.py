@@ -3,7 +3,9 @@
 Incident commands write ``step: "incident"`` events (``runbook: "incident"``,
 one run id per command) whose ``status`` says what happened: ``opened``
 (with ``severity``, ``title``), ``acknowledged``, ``noted`` (``text``),
-``resolved`` (``cause``) and ``postmortem`` (``path``, ``sha256``). Every event
+``resolved`` (``cause``, ``postmortem_by``), ``postmortem`` (``path``, ``sha256``),
+``linked`` (``link``: the channel, ticket or status-page incident made for it)
+and ``escalated`` (``level``, ``to``). Every event
 carries ``incident: INC-<n>``, as do all events of a run started with
 ``--incident``; :func:`fold` turns them into :class:`Incident` objects.
 """
@@ -14,6 +16,7 @@ import fcntl
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +100,21 @@ def _apply(incident: Incident, event: dict[str, Any]) -> None:
         incident.notes.append(Note(at, actor, str(event.get("text", ""))))
     elif status == "resolved" and incident.resolved_at is None:
         incident.resolved_at, incident.resolved_by, incident.cause = at, actor, str(event.get("cause", ""))
+        incident.postmortem_by = _day(event.get("postmortem_by"))
+    elif status == "linked" and isinstance(event.get("link"), dict):
+        link = dict(event["link"])
+        incident.links[str(link.pop("kind", "link"))] = link
+    elif status == "escalated" and isinstance(event.get("level"), int):
+        incident.escalation_level = max(incident.escalation_level, event["level"])
     elif status == "postmortem":
         incident.postmortem = str(event.get("path"))
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def load_all(audit_path: Path) -> list[Incident]:

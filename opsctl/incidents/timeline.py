@@ -150,12 +150,28 @@ def _incident_line(event: dict[str, Any]) -> str:
         where = f" in {event['env']}" if event.get("env") not in (None, "-") else ""
         return f"opened as {event.get('severity')}{where}: {event.get('title')}"
     if status == "noted":
-        return f"note: {event.get('text')}"
+        return f"note{' (public)' if event.get('public') else ''}: {event.get('text')}"
+    if status == "linked":
+        return _link_line(event.get("link") or {})
+    if status == "escalated":
+        to = ", ".join(str(p) for p in event.get("to") or []) or "nobody on call"
+        return f"escalated to level {event.get('level')}: {to}"
     if status == "resolved":
         return f"resolved: {event.get('cause')}"
     if status == "postmortem":
         return f"post-mortem written to {event.get('path')}"
     return str(status)
+
+
+def _link_line(link: dict[str, Any]) -> str:
+    kind = link.get("kind")
+    if kind == "channel":
+        return f"channel #{link.get('name')}: {link.get('url')}"
+    if kind == "ticket":
+        return f"ticket #{link.get('number')}: {link.get('url')}"
+    if kind == "statuspage":
+        return f"status page incident {link.get('id')}: {link.get('url') or '-'}"
+    return f"{kind}: {link.get('url')}"
 
 
 def _run_line(event: dict[str, Any]) -> str:

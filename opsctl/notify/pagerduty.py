@@ -11,7 +11,9 @@
   triggers it with the PagerDuty severity of its P0-P3 level (critical/error
   page with high urgency, warning/info with low urgency), and
   ``incident.acknowledged`` / ``incident.resolved`` acknowledge and resolve
-  the same alert: its ``dedup_key`` is the incident id.
+  the same alert: its ``dedup_key`` is the incident id (``INC-42``), so
+  PagerDuty's incident key is opsctl's id and ``incident escalate`` finds it.
+  The trigger links the incident's ticket and channel when it has them.
 """
 
 from __future__ import annotations
@@ -49,8 +51,20 @@ def kinds(event: str, protected: bool) -> list[str]:
 
 def dedup_key(context: dict[str, Any]) -> str:
     if context["event"] in INCIDENT_ACTIONS:  # one alert per incident, whichever command speaks of it
-        return f"opsctl/{context['service']}/incident/{context['incident']}"[:255]
+        return str(context["incident"])[:255]
     return f"opsctl/{context['service']}/{context['env'] or '-'}/{context['run']}"[:255]
+
+
+def _links(context: dict[str, Any]) -> dict[str, Any]:
+    """``links`` to the incident's ticket and channel (none when it has neither)."""
+    details = context.get("details") or {}
+    shown = (("ticket_url", "Ticket {incident}"), ("channel_url", "Slack channel of {incident}"))
+    links = [
+        {"href": details[key], "text": text.format(incident=context["incident"])}
+        for key, text in shown
+        if details.get(key)
+    ]
+    return {"links": links} if links else {}
 
 
 def requests(ctx: RunContext, context: dict[str, Any]) -> list[Request]:
@@ -76,6 +90,8 @@ def requests(ctx: RunContext, context: dict[str, Any]) -> list[Request]:
             payload.update(event_action="trigger", dedup_key=dedup_key(context))
         if kind == "incident":  # likewise: trigger, acknowledge or resolve the incident's one alert
             payload.update(event_action=INCIDENT_ACTIONS[context["event"]], dedup_key=dedup_key(context))
+            if payload["event_action"] == "trigger" and "links" not in payload:
+                payload.update(_links(context))
         # The key is added after rendering so that no template ever sees it.
         payload = {"routing_key": key, **payload}
         path = "/v2/change/enqueue" if kind == "change" else "/v2/enqueue"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from opsctl.notify.channels import NotReady, secret_from_env
@@ -20,6 +21,8 @@ def requests(ctx: RunContext, context: dict[str, Any]) -> list[Request]:
     config = ctx.config.notify.slack
     if config is None:
         raise NotReady("not configured: add notify: {slack: {webhook_env: SLACK_WEBHOOK_URL}} to opsctl.yaml")
+    if config.bot_token_env is not None and not os.environ.get(config.webhook_env, "").strip():
+        return []  # a bot-token-only setup (incident channels) has no webhook to post to
     url = secret_from_env(ctx, config.webhook_env, "the Slack incoming-webhook URL", url=True)
     template = INCIDENT_TEMPLATE if str(context["event"]).startswith("incident.") else TEMPLATE
     payload = render_json(ctx, template, {**context, "channel": config.channel})

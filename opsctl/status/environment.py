@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from opsctl.audit.mirror.uploader import Backlog
     from opsctl.audit.query import ReleaseRecord, RunSummary
     from opsctl.locks.base import LockInfo
+    from opsctl.oncall.model import OnCall
     from opsctl.platforms.base import Release
     from opsctl.workspace import Workspace
 
@@ -30,6 +31,7 @@ class EnvironmentStatus:
     lock: LockInfo | None
     runs: tuple[RunSummary, ...]  # the last few, oldest first; a run whose process is gone is interrupted
     audit_mirror: Backlog | None  # None when no S3 mirror is configured
+    oncall: OnCall | None = None  # who is on call now, when oncall: is configured and could be read
 
     def as_dict(self) -> dict[str, Any]:
         """The ``--json`` view (its keys and their order are what scripts read)."""
@@ -44,13 +46,13 @@ class EnvironmentStatus:
             "lock": {**self.lock.as_dict(), "describe": self.lock.describe()} if self.lock else None,
             "runs": [r.as_dict() for r in self.runs],
             "audit_mirror": self.audit_mirror.as_dict() if self.audit_mirror else None,
-        }
+        } | ({"oncall": self.oncall.as_dict()} if self.oncall else {})  # only where oncall: is configured
 
 
 def environment_status(ws: Workspace, env: str) -> EnvironmentStatus:
     """Read the platform (through ``ws.platform``), the lock store and the audit log; change nothing."""
     from opsctl.audit.mirror.uploader import mirror_backlog
-    from opsctl.audit.query import last_verified, load_runs
+    from opsctl.audit.query import load_runs, newest_verified
     from opsctl.locks import make_lock_backend
     from opsctl.runs.stale import Liveness, settle
 
@@ -66,7 +68,7 @@ def environment_status(ws: Workspace, env: str) -> EnvironmentStatus:
     except BadInput as exc:  # no credentials, no such cluster: the rest of the status still helps
         described = ws.config.environments[env].platform.kind
         error = str(exc)
-    runs = load_runs(ws.audit.path, env)
+    runs = load_runs(ws.audit.path, env, last=RECENT_RUNS)  # only those shown: the index reads just them
     try:
         holder = make_lock_backend(ws.config).status(env)
     except OpsctlError as exc:  # a shared lock store that is down must not hide the rest of the status
@@ -75,14 +77,29 @@ def environment_status(ws: Workspace, env: str) -> EnvironmentStatus:
     else:
         # A run killed without a word (kill -9) is "running" in the log forever; its lock says otherwise.
         runs = settle(runs, Liveness.of(ws.config, holders={env: holder}))
+    oncall, problem = _oncall(ws)
+    warnings = [*warnings, *problem]
     return EnvironmentStatus(
         env=env,
         platform=described,
         current=current,
         platform_error=error,
         warnings=tuple(warnings),
-        last_verified=last_verified(runs, env),
+        last_verified=newest_verified(ws.audit.path, env),
         lock=holder,
         runs=tuple(runs[-RECENT_RUNS:]),
         audit_mirror=mirror_backlog(ws.mirror_site()),
+        oncall=oncall,
     )
+
+
+def _oncall(ws: Workspace) -> tuple[OnCall | None, list[str]]:
+    """Who is on call now; a lookup that fails is a warning (PagerDuty down must not hide the status)."""
+    if ws.config.oncall is None:
+        return None, []
+    from opsctl.oncall.lookup import who_is_on_call
+
+    try:
+        return who_is_on_call(ws.config, ws.redactor, ws.clock()), []
+    except OpsctlError as exc:
+        return None, [f"on-call unknown: {exc}"]

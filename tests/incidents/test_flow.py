@@ -38,6 +38,7 @@ def test_open_ack_note_resolve_is_audited_step_by_step(project: Project) -> None
         "  time to acknowledge 7m00s (target 15m00s) met\n"
         "  time to resolve     40m00s (target 8h00m) met\n"
         "  P1 needs a post-mortem: opsctl incident postmortem INC-1\n"
+        "  post-mortem due by 2026-12-04 (Fri)\n"  # 5 business days after Friday 2026-11-27
     )
 
     events = project.events()
@@ -78,6 +79,7 @@ def test_open_ack_note_resolve_is_audited_step_by_step(project: Project) -> None
             "status": "resolved",
             "cause": "DB pool exhausted by 1.9.0",
             "duration_s": 2400.0,
+            "postmortem_by": "2026-12-04",
             "summary": "INC-1 resolved: DB pool exhausted by 1.9.0",
         },
     ]

@@ -16,7 +16,7 @@ NOTIFY = {
     "slack": {"webhook_env": "HVB_SLACK_HOOK", "channel": "#incidents"},
     "pagerduty": {"routing_key_env": "HVB_PD_KEY", "api_url": PD_API},
 }
-DEDUP = "opsctl/hotel-voice-bot/incident/INC-1"
+DEDUP = "INC-1"  # the incident id itself (issue 16): PagerDuty's incident key is opsctl's id
 
 
 @pytest.fixture
@@ -151,11 +151,17 @@ def test_urgency_follows_the_severity(project: Project, severity: str, pagerduty
 
 
 @respx.mock
-def test_a_refused_page_is_a_warning_not_a_failure(project: Project) -> None:
+def test_a_refused_page_opens_the_incident_and_fails_loudly(project: Project) -> None:
+    # Issue 16: the incident is recorded and the other channels told, but nobody was paged: exit 1 naming it.
     respx.post(f"{PD_API}/v2/enqueue").respond(400, json={"message": "Invalid routing key"})
     respx.post(SLACK_URL).respond(200, text="ok")
 
-    opened = project.ok("incident", "open", "-s", "P1", "-t", "Calls drop")
+    opened = project.run("incident", "open", "-s", "P1", "-t", "Calls drop")
+    assert opened.code == 1
+    assert opened.error() == (
+        "error: INC-1 is opened and recorded, but the page failed (PagerDuty alert event refused incident.opened: "
+        'HTTP 400: {"message":"Invalid routing key"}): page the on-call by hand (see `opsctl oncall`)'
+    )
 
     refused = '  ! PagerDuty alert event refused incident.opened: HTTP 400: {"message":"Invalid routing key"}\n'
     assert refused in opened.out
