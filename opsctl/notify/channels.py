@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 
 __all__ = ["CHANNELS", "LABELS", "NotReady", "configured_channels", "secret_from_env"]
 
-CHANNELS = ("slack", "pagerduty", "webhook")
+CHANNELS = ("slack", "pagerduty", "webhook", "email")
 #: How a channel is named in a one-line result ("Slack: SLACK_WEBHOOK_URL is not set ...").
-LABELS = {"slack": "Slack", "pagerduty": "PagerDuty", "webhook": "the webhook"}
+LABELS = {"slack": "Slack", "pagerduty": "PagerDuty", "webhook": "the webhook", "email": "Email"}
 _MIN_URL_SECRET = 8  # shorter paths ("/hook") protect nothing and would mask common words
 
 

@@ -84,6 +84,10 @@ def _send_one(
     ctx: RunContext, channel: str, event: str, context: dict[str, Any], policy: RetryPolicy
 ) -> list[DeliveryResult]:
     label = LABELS[channel]
+    if channel == "email":  # SMTP, not a JSON POST: the email package sends and journals its own mail
+        from opsctl.notify.email.channel import send_email
+
+        return send_email(ctx, event, context, policy)
     try:
         requests = _prepare(ctx, channel, context)
     except NotReady as exc:

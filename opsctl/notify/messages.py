@@ -50,7 +50,9 @@ EVENTS: dict[str, EventStyle] = {
     # Incidents (opsctl incident): the data carries incident, severity, title, urgency... (see opsctl.incidents)
     "incident.opened": EventStyle("Incident opened", "🚨", "#E01E5A", "started"),
     "incident.acknowledged": EventStyle("Incident acknowledged", "👀", "#DAA038", "announced"),
+    "incident.noted": EventStyle("Incident update", "📝", "#DAA038", "announced"),  # a note: sent by email only
     "incident.resolved": EventStyle("Incident resolved", "✅", "#2EB886", "succeeded"),
+    "review": EventStyle("Operational review", "📊", "#439FE0", "announced"),  # opsctl review --send
 }
 
 _TEXT_FIELDS = ("env", "image_before", "image_after", "actor", "run", "change_type", "incident", "reason", "summary")

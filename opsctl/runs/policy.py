@@ -1,7 +1,8 @@
 """Policies that opsctl.yaml states, enforced by the engine for every runbook.
 
-``freeze`` windows, ``requires.approvals``, ``requires.promoted_from`` and the
-waivers of manual gates hold whatever a project's own checklists say. The
+``freeze`` windows, ``requires.approvals``, ``requires.promoted_from``, an
+announced deployment window (protected environments, :mod:`opsctl.runs.windows`)
+and the waivers of manual gates hold whatever a project's own checklists say. The
 runner calls :func:`enforce` once, right after it takes the lock and before
 the first step (dry runs too): nobody answers a gate's prompts to learn that
 production is frozen. Just before the change itself, :func:`recheck` looks at
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from opsctl.errors import BadInput, RunFailed
+from opsctl.runs.budget import check_budget
+from opsctl.runs.windows import require_window
 
 if TYPE_CHECKING:
     from opsctl.config import FreezeWindow
@@ -37,9 +40,11 @@ def enforce(ctx: RunContext, *, change: bool = True) -> Enforced:
     if change:
         change_type = _change_type(ctx)
         allowed = _freeze(ctx, change_type)
+        check_budget(ctx, change_type)  # the error budget policy (runs/budget.py)
         if change_type == "normal":
             _approvals(ctx)
             _promotion(ctx)
+            require_window(ctx)  # an announced deployment window (runs/windows.py)
     check_waivers(ctx)
     return Enforced(allowed)
 
@@ -47,6 +52,8 @@ def enforce(ctx: RunContext, *, change: bool = True) -> Enforced:
 def recheck(ctx: RunContext, enforced: Enforced) -> None:
     """Before the change: a freeze that began since :func:`enforce` refuses it too."""
     _freeze(ctx, _change_type(ctx), already=enforced.allowed_freezes)
+    if _change_type(ctx) == "normal":
+        require_window(ctx, journal=False)  # the window may have closed while the gates ran
 
 
 def _change_type(ctx: RunContext) -> str:

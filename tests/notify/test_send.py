@@ -378,7 +378,7 @@ def test_unknown_event_is_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert str(caught.value) == (
         "unknown notification event 'deploy.exploded' (known: deploy.started, deploy.succeeded, deploy.failed, "
         "rollback.started, rollback.succeeded, rollback.failed, window, incident.opened, incident.acknowledged, "
-        "incident.resolved)"
+        "incident.noted, incident.resolved, review)"
     )
 
 
