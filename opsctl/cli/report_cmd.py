@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
 from opsctl.cli.common import app_of
+from opsctl.cli.completion import complete_env
 
 if TYPE_CHECKING:
     from opsctl.cli.application import Application
     from opsctl.kpis.figures import EnvReport, Report
+    from opsctl.slo.periods import PeriodBudget
+    from opsctl.workspace import Workspace
 
 BARS = "▂▃▄▅▆▇█"  # a day with deploys always shows; "▁" is a day without
 SPARK_WIDTH = 56  # with the two dates, one 80-column line
@@ -20,8 +25,9 @@ SPARK_WIDTH = 56  # with the two dates, one 80-column line
 def report(
     ctx: typer.Context,
     since: str = typer.Option("30d", "--since", help="Window ending now, e.g. 7d, 30d, 12h, or since 2026-11-01."),
-    env: str | None = typer.Option(None, "--env", "-e", help="Only this environment."),
+    env: str | None = typer.Option(None, "--env", "-e", autocompletion=complete_env, help="Only this environment."),
     remote: bool = typer.Option(False, "--remote", help="Everyone's deploys, from the S3 audit mirror (audit.s3)."),
+    html: Path | None = typer.Option(None, "--html", help="Also write the report as one offline HTML page of charts."),
 ) -> None:
     """Deployment KPIs from the audit log: frequency, success rate, change failure rate, MTTR, MTBF.
 
@@ -40,6 +46,7 @@ def report(
       opsctl report --since 90d --env production
       opsctl --json report --since 7d
       opsctl report --remote
+      opsctl report --since 90d --html report.html
     """
     from opsctl.audit.query import parse_since
     from opsctl.incidents.metrics import report_source
@@ -53,13 +60,14 @@ def report(
         ws.config.environment(env)
     if remote:
         from opsctl.audit.mirror.remote import RemoteStore
-        from opsctl.audit.query import merged_events
+        from opsctl.audit.query import merged_events, run_id_floor
         from opsctl.kpis.figures import MARKS, report_from_events
 
         # Incidents still come from this host's log: they are not part of the run history.
         store = RemoteStore.for_site(ws.mirror_site())
+        floor = run_id_floor(now - timedelta(seconds=seconds))  # only the mirror's partitions of the window
         result = report_from_events(
-            merged_events(store, ws.audit, marks=MARKS),
+            merged_events(store, ws.audit, marks=MARKS, since_run=floor),
             now=ws.clock(),
             since_s=seconds,
             env=env,
@@ -75,13 +83,40 @@ def report(
             environments=list(ws.config.environments),
             incidents=report_source(ws.audit.path),
         )
+    from opsctl.slo.periods import report_budgets
+
+    # Error budget spent per SLO period, for the environments whose metrics count requests.
+    names = [row.env for row in result.environments]
+    budgets = report_budgets(ws.config, ws.redactor, ws.clock, names, start=result.start, end=result.end)
+    written = _write_html(ws, html, result, budgets, since, env, remote) if html is not None else None
     if application.json:
-        application.output.json_document(result.as_dict())
+        per_env = {name: [p.as_dict() for p in periods] for name, periods in budgets.items()}
+        extra = {"html": str(written)} if written is not None else {}
+        application.output.json_document({**result.as_dict(), "error_budget": per_env, **extra})
         return
-    _draw(application, result, since)
+    _draw(application, result, since, budgets)
+    if written is not None:
+        application.output.text(f"HTML report: {written}")
 
 
-def _draw(application: Application, result: Report, since: str) -> None:
+def _write_html(
+    ws: Workspace,
+    path: Path,
+    result: Report,
+    budgets: dict[str, tuple[PeriodBudget, ...]],
+    since: str,
+    env: str | None,
+    remote: bool,
+) -> Path:
+    """``--html``: the charts page (opsctl.reports is imported only here)."""
+    from opsctl.reports.report_page import build_page, write_page
+
+    return write_page(path, build_page(ws, result, budgets, since=since, env=env, remote=remote))
+
+
+def _draw(
+    application: Application, result: Report, since: str, budgets: dict[str, tuple[PeriodBudget, ...]] | None = None
+) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -95,7 +130,9 @@ def _draw(application: Application, result: Report, since: str) -> None:
     table.caption_justify = "left"
     widest = max((len(r.env) for r in rows), default=3)
     table.add_column("env", no_wrap=True, min_width=widest)
-    for column in ("deploys", "per day", "success", "CFR", "MTTR", "MTBF", "open"):
+    budgets = budgets or {}
+    columns = ["deploys", "per day", "success", "CFR", *(["budget"] if budgets else []), "MTTR", "MTBF", "open"]
+    for column in columns:
         table.add_column(column, justify="right", no_wrap=True)
     if len(rows) > 1:
         rows.append(result.total)
@@ -106,11 +143,13 @@ def _draw(application: Application, result: Report, since: str) -> None:
             f"{row.frequency_per_day:.2f}",
             _percent(row.success_rate),
             _percent(row.change_failure_rate),
+            *([_budget_cell(budgets.get(row.env, ()))] if budgets else []),
             _duration(row.mttr_s),
             _duration(row.mtbf_s),
             str(len(row.failures) - len(row.recovered)),
         )
     out.show(table)
+    _budgets(application, budgets)
     spark, per_bar = sparkline(result.total.per_day)
     unit = "day" if per_bar == 1 else f"{per_bar} days"
     out.show(f"deploys per {unit} (busiest day: {max(result.total.per_day, default=0)})")
@@ -123,6 +162,25 @@ def _draw(application: Application, result: Report, since: str) -> None:
         f"[dim]not deploys: {skipped.dry_runs} dry run(s), {skipped.stopped_before_rollout} stopped at the "
         f"gates, {skipped.unfinished} unfinished (see --help)[/]"
     )
+
+
+def _budget_cell(periods: tuple[PeriodBudget, ...]) -> str:
+    """The budget spent in the newest SLO period (``-`` for an environment without metrics)."""
+    return periods[0].spent_text if periods else "-"
+
+
+def _budgets(application: Application, budgets: dict[str, tuple[PeriodBudget, ...]]) -> None:
+    """Budget spent per SLO period, newest first, for each environment with request counts."""
+    from rich.markup import escape
+
+    from opsctl.slo.status import period_text
+
+    for env, periods in budgets.items():
+        span = period_text((periods[0].end - periods[0].start).total_seconds()) if periods else "-"
+        shown = ", ".join(f"to {p.end:%m-%d} {p.spent_text}" for p in periods)
+        errors = "; ".join(dict.fromkeys(p.why for p in periods if p.why))
+        note = f" [yellow]({escape(errors)})[/]" if errors else ""
+        application.output.show(f"error budget spent per {span} period, {escape(env)}: {shown}{note}")
 
 
 def _incidents(application: Application, result: Report) -> None:
