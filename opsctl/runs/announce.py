@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from opsctl.engine.context import RunContext
+from opsctl.engine.runbook import StepResult
 
 
-def announce(ctx: RunContext, event: str, **data: Any) -> None:
-    """Notify the configured channels; delivery problems are warnings inside send(), never failures."""
+def announce(ctx: RunContext, event: str, *, text: str | None = None, **data: Any) -> None:
+    """Notify the configured channels; delivery problems are warnings inside send(), never failures.
+
+    ``text``: a free note added to the message (a failed rollout's diagnosis).
+    """
     if ctx.dry_run:
         return
+    if event.endswith(".started"):
+        from opsctl.runs.github_deploy import run_started
+
+        run_started(ctx)  # best effort, like the notifications below
     from opsctl.notify import configured_channels, send
 
     if configured_channels(ctx):
@@ -31,18 +39,24 @@ def announce(ctx: RunContext, event: str, **data: Any) -> None:
                 "incident": ctx.journal.extra.get("incident"),
                 **data,
             },
+            text=text,
         )
 
 
-def announce_end(ctx: RunContext, runbook: str, status: str, summary: str) -> None:
+def announce_end(ctx: RunContext, runbook: str, status: str, summary: str, failed: StepResult | None = None) -> None:
     kind = "rollback" if runbook == "rollback" else "deploy"
+    # Why the failed step failed, when its driver diagnosed it (stopped tasks, events, last log lines).
+    why = (failed.detail.get("diagnosis") or {}).get("text") if failed is not None else None
+    from opsctl.runs.github_deploy import run_finished
+
+    run_finished(ctx, status, summary)  # GitHub Deployments: best effort, journaled, never fails the run
     if status == "succeeded":
         announce(ctx, f"{kind}.succeeded", summary=summary)
     elif status == "rolled_back":
-        announce(ctx, f"{kind}.failed", summary=summary)
+        announce(ctx, f"{kind}.failed", summary=summary, text=why)
         announce(ctx, "rollback.succeeded", summary=summary)
     elif status == "rollback_failed":
-        announce(ctx, f"{kind}.failed", summary=summary)
-        announce(ctx, "rollback.failed", summary=summary)  # PagerDuty: an alert, someone must act
+        announce(ctx, f"{kind}.failed", summary=summary, text=why)
+        announce(ctx, "rollback.failed", summary=summary, text=why)  # PagerDuty: an alert, someone must act
     elif status == "failed":
-        announce(ctx, f"{kind}.failed", summary=summary)
+        announce(ctx, f"{kind}.failed", summary=summary, text=why)

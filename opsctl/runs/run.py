@@ -18,11 +18,13 @@ from opsctl.engine.loader import LoadedRunbook, load_runbook
 from opsctl.engine.request import RunRequest
 from opsctl.engine.runbook import StepsOutcome, changes_ahead, run_steps
 from opsctl.errors import BadInput, Interrupted, Locked, NeedsHuman, OpsctlError
+from opsctl.identity.ci import ci_fields
 from opsctl.incidents.emergency import require_open
 from opsctl.locks.base import LockLost
 from opsctl.runs.announce import announce, announce_end
 from opsctl.runs.confirm import confirm_guard
 from opsctl.runs.fencing import lock_lost, platform_state
+from opsctl.runs.github_deploy import run_aborted
 from opsctl.runs.interrupt import journal_interrupted, journal_locked, stop_platform
 from opsctl.runs.locking import lock_guard, locked
 from opsctl.runs.policy import enforce
@@ -52,6 +54,7 @@ def execute(
     if environment.protected and not (options.yes or options.dry_run or options.prompter):
         # Refuse before any gate runs: nobody could confirm at the deploy step either.
         raise BadInput(f"{env} is protected: run in a terminal to confirm by typing its name, or pass --yes")
+    ws.identify_early(env)  # the STS round trip overlaps loading the runbook; the first event waits for it
     if runbook_name == "hot-patch":
         # The emergency procedure itself needs an open incident opened with opsctl (journaled as its
         # canonical id); a project's own emergency runbooks meet the freeze policy instead.
@@ -65,7 +68,8 @@ def execute(
         journal, env, request=request, dry_run=options.dry_run, prompter=options.prompter, observer=options.observer
     )
     with locked(ws, ctx, runbook_name, options) as lock:
-        journal.event("run", "started", params=request.params(), digest=loaded.digest, dry_run=options.dry_run)
+        ci = ci_fields()  # which CI pipeline ran it, if any: `opsctl maturity` counts automated deploys
+        journal.event("run", "started", params=request.params(), digest=loaded.digest, dry_run=options.dry_run, **ci)
         announce(ctx, "rollback.started" if runbook_name == "rollback" else "deploy.started")
         return drive(ws, ctx, loaded, options, start_at=0, lock=lock)
 
@@ -111,6 +115,7 @@ def drive(
         raise lock_lost(ctx, lost) from None
     except Declined as exc:
         journal.event("run", "failed", summary=str(exc), release_before=ctx.state.previous)
+        run_aborted(ctx, str(exc))
         raise
     except OpsctlError as exc:
         status = "needs_human" if isinstance(exc, NeedsHuman) else "error"
@@ -121,9 +126,10 @@ def drive(
             release_before=ctx.state.previous,
             attempted=ctx.state.attempted,
         )
+        run_aborted(ctx, str(exc))
         raise
     status, summary = _verdict(name, ctx, outcome, rollback, options)
-    announce_end(ctx, name, status, summary)
+    announce_end(ctx, name, status, summary, outcome.failed)
     release_after = ctx.state.release if status in ("succeeded", "rolled_back") else None
     journal.event(
         "run",

@@ -3,6 +3,12 @@
 Lines travel to S3 byte for byte: each still proves its own content (its
 ``hash`` covers it) and its place (``prev`` and ``seq``), so the central copy
 can be checked without trusting whoever uploaded it.
+
+Run objects are partitioned by the UTC day their run started, taken from the
+run id (``r20261127-100000-ab12cd`` -> ``runs/2026/11/27/``), so that a
+question about the last 30 days lists a month or two of keys, not the whole
+history. Objects written before the partitions (``runs/<run>.<log>.jsonl``)
+are still read, and a run id without a date stays in that flat layout.
 """
 
 from __future__ import annotations
@@ -10,8 +16,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -30,16 +38,55 @@ def normal_prefix(prefix: str) -> str:
     return f"{cleaned}/" if cleaned else ""
 
 
+_RUN_DAY = re.compile(r"^r(\d{4})(\d{2})(\d{2})-")
+_PARTITION = re.compile(r"^(\d{4})/(\d{2})/(\d{2})/")
+
+
+def run_day(run: str) -> date | None:
+    """The UTC day a run started, from its id (``r20261127-...``); None for an id without one."""
+    found = _RUN_DAY.match(run)
+    if found is None:
+        return None
+    try:
+        return date(int(found[1]), int(found[2]), int(found[3]))
+    except ValueError:
+        return None
+
+
+def day_folder(prefix: str, day: date) -> str:
+    """``<prefix>runs/YYYY/MM/DD/``: the partition of the runs started on ``day``."""
+    return f"{normal_prefix(prefix)}{RUNS}{day:%Y/%m/%d}/"
+
+
+def month_folder(prefix: str, year: int, month: int) -> str:
+    """``<prefix>runs/YYYY/MM/``: the partitions of one month (one listing covers them)."""
+    return f"{normal_prefix(prefix)}{RUNS}{year:04d}/{month:02d}/"
+
+
 def run_key(prefix: str, run: str, log: str) -> str:
+    """Where a run object goes: its day's partition, or the flat folder for a run id without a date."""
+    day = run_day(run)
+    folder = day_folder(prefix, day) if day is not None else normal_prefix(prefix) + RUNS
+    return f"{folder}{quote(run, safe='-_')}.{log}.jsonl"
+
+
+def flat_run_key(prefix: str, run: str, log: str) -> str:
+    """Where a run object went before the partitions (still read)."""
     return f"{normal_prefix(prefix)}{RUNS}{quote(run, safe='-_')}.{log}.jsonl"
 
 
 def parse_run_key(prefix: str, key: str) -> tuple[str, str] | None:
-    """(run, log) of a run object's key, or None for anything else."""
+    """(run, log) of a run object's key (partitioned or flat), or None for anything else."""
     start = normal_prefix(prefix) + RUNS
     if not key.startswith(start) or not key.endswith(".jsonl"):
         return None
-    run, _, log = key[len(start) : -len(".jsonl")].rpartition(".")
+    name = key[len(start) : -len(".jsonl")]
+    partition = _PARTITION.match(name)
+    if partition is not None:
+        name = name[partition.end() :]
+    if "/" in name:
+        return None
+    run, _, log = name.rpartition(".")
     return (unquote(run), log) if run and is_log_id(log) else None
 
 

@@ -39,6 +39,7 @@ from opsctl.audit.mirror.checkpoint import Checkpoint, signed_message
 from opsctl.audit.mirror.layout import (
     CHECKPOINTS,
     checkpoint_key,
+    flat_run_key,
     log_id,
     normal_prefix,
     parse_checkpoint_key,
@@ -160,7 +161,10 @@ class SignedRecord:
     def _central_lines(self, run: RunSummary, chain: LocalChain) -> list[int] | None:
         """The seqs of ``run``'s central lines when they are intact, in the local chain and tell its verdict."""
         assert chain.log is not None  # noqa: S101 - the caller checked
-        body = self._get(run_key(self.config.prefix, run.run, chain.log), run)
+        body = self._get(run_key(self.config.prefix, run.run, chain.log), run) or self._get(
+            flat_run_key(self.config.prefix, run.run, chain.log),
+            run,  # mirrored before the day partitions
+        )
         if not body:
             return None
         seqs, events = [], []

@@ -12,17 +12,29 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 from opsctl.audit.mirror import MirrorSite
-from opsctl.audit.mirror.layout import CHECKPOINTS, RUNS, normal_prefix, parse_checkpoint_key, parse_run_key
+from opsctl.audit.mirror.layout import (
+    CHECKPOINTS,
+    RUNS,
+    day_folder,
+    month_folder,
+    normal_prefix,
+    parse_checkpoint_key,
+    parse_run_key,
+    run_day,
+)
 from opsctl.audit.mirror.s3 import Bucket
 from opsctl.config import S3Audit
 
 WORKERS = 10  # botocore keeps 10 connections per client: more threads would only wait for one
+MAX_MONTHS = 24  # a window over more months is listed whole: one paged listing beats hundreds of small ones
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,7 @@ class RemoteStore:
         self.cache_dir = cache_dir
         self.bucket = bucket or Bucket(config)
         self.workers = workers
+        self.today: Callable[[], date] = lambda: datetime.now(UTC).date()
 
     @classmethod
     def for_site(cls, site: MirrorSite) -> RemoteStore:
@@ -66,13 +79,32 @@ class RemoteStore:
         return fetched[:split], fetched[split:]
 
     def _run_listing(self, since_run: str | None) -> list[_Wanted]:
-        start = f"{self.prefix}{RUNS}{quote(since_run, safe='-_')}" if since_run else None
+        """The run objects of runs named ``since_run`` or later (all without it), oldest run first.
+
+        With ``since_run``, only the month partitions from its day on are
+        listed (the first from its day's key on), plus the flat folder of
+        objects written before the partitions (after ``since_run`` there):
+        the cost follows the window, not the history.
+        """
+        folder = f"{self.prefix}{RUNS}"
+        day = run_day(since_run) if since_run else None
+        spanned = list(months(day, self.today())) if day is not None else []
+        if since_run is None or day is None or len(spanned) > MAX_MONTHS:
+            listed = self._list(folder, None)  # everything (years of window: one paged listing beats many small ones)
+        else:
+            listed = self._list(folder, f"{folder}{quote(since_run, safe='-_')}", flat=True)
+            for number, (year, month) in enumerate(spanned):
+                month_start = (
+                    f"{day_folder(self.config.prefix, day)}{quote(since_run, safe='-_')}" if not number else None
+                )
+                listed += self._list(month_folder(self.config.prefix, year, month), month_start)
         wanted = []
-        for key, etag in self._list(f"{self.prefix}{RUNS}", start):
+        for key, etag in listed:
             parsed = parse_run_key(self.config.prefix, key)
-            if parsed is not None:
+            if parsed is not None and (since_run is None or parsed[0] >= since_run):
                 run, log = parsed
                 wanted.append(_Wanted(key, etag, log, run, f"runs/{quote(run, safe='-_')}.{log}.jsonl"))
+        wanted.sort(key=lambda item: (item.name, item.log))  # the two layouts interleave: run ids are time order
         return wanted
 
     def _checkpoint_listing(self) -> list[_Wanted]:
@@ -85,11 +117,11 @@ class RemoteStore:
                 wanted.append(_Wanted(key, etag, log, f"{seq:012d}", f"checkpoints/{log}/{seq:012d}.json"))
         return wanted
 
-    def _list(self, prefix: str, start: str | None) -> list[tuple[str, str]]:
+    def _list(self, prefix: str, start: str | None, *, flat: bool = False) -> list[tuple[str, str]]:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return list(self.bucket.list(prefix, start))
+            return list(self.bucket.list(prefix, start, flat=flat))
         except (BotoCoreError, ClientError) as exc:
             raise self.bucket.problem(exc, f"listing s3://{self.config.bucket}/{prefix}") from None
 
@@ -113,6 +145,15 @@ class RemoteStore:
             return [one(item) for item in wanted]
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             return list(pool.map(one, wanted))
+
+
+def months(first: date, today: date) -> Iterator[tuple[int, int]]:
+    """(year, month) from ``first``'s month to the month of the day after ``today`` (a clock a little ahead)."""
+    last = today + timedelta(days=1)
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        yield year, month
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
 @dataclass(frozen=True)

@@ -48,11 +48,16 @@ class Bucket:
         data: bytes = self.client.get_object(Bucket=self.name, Key=key)["Body"].read()
         return data
 
-    def list(self, prefix: str, start_after: str | None = None) -> Iterator[tuple[str, str]]:
-        """(key, ETag without quotes) of every object under ``prefix``, in key order."""
+    def list(self, prefix: str, start_after: str | None = None, *, flat: bool = False) -> Iterator[tuple[str, str]]:
+        """(key, ETag without quotes) of every object under ``prefix``, in key order.
+
+        ``flat``: only the objects directly in ``prefix``, not in its sub-folders (S3's delimiter).
+        """
         kwargs: dict[str, Any] = {"Bucket": self.name, "Prefix": prefix}
         if start_after:
             kwargs["StartAfter"] = start_after
+        if flat:
+            kwargs["Delimiter"] = "/"
         for page in self.client.get_paginator("list_objects_v2").paginate(**kwargs):
             for item in page.get("Contents", []):
                 yield str(item["Key"]), str(item.get("ETag", "")).strip('"')

@@ -8,6 +8,7 @@ and merged with it, each event once (by log id and seq), ordered by time.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -61,10 +62,40 @@ def _add(rows: list[_Row], seen: set[tuple[str, int]], log: str, raw: bytes) -> 
         rows.append((str(event.get("ts", "")), log, place[1], event))
 
 
-def load_remote_runs(store: RemoteStore, local: LogSource, env: str | None = None) -> list[RunSummary]:
-    """Everyone's runs (only ``env``'s, if given), oldest first: the mirror's merged with ``local``'s."""
-    runs = summarize(merged_events(store, local, marks=(RUN_MARK,)))
-    return [r for r in runs if env is None or r.env == env]
+# The windows `runs --remote` / `releases --remote` widen through (days) before reading the whole history.
+NEWEST_WINDOWS = (31, 124, 496)
+
+
+def load_remote_runs(
+    store: RemoteStore,
+    local: LogSource,
+    env: str | None = None,
+    *,
+    last: int | None = None,
+    runbooks: Collection[str] | None = None,
+    now: datetime | None = None,
+) -> list[RunSummary]:
+    """Everyone's runs (only ``env``'s, of ``runbooks``, if given), oldest first: the mirror's merged with ``local``'s.
+
+    ``last``: only the newest that many. Their runs are looked for in the
+    mirror's day partitions of the last month first, then of wider windows,
+    and only when those hold too few in the whole history, so the newest 20
+    runs cost the same whatever lies behind them.
+    """
+
+    def wanted(runs: list[RunSummary]) -> list[RunSummary]:
+        return [r for r in runs if (env is None or r.env == env) and (runbooks is None or r.runbook in runbooks)]
+
+    if last is not None:
+        moment = now or datetime.now(UTC)
+        for days in NEWEST_WINDOWS:
+            floor = run_id_floor(moment - timedelta(days=days))
+            found = wanted(summarize(merged_events(store, local, marks=(RUN_MARK,), since_run=floor)))
+            # Runs of this host's log older than the window are in `found` too: only the window's count.
+            if sum(r.run >= floor for r in found) >= last:
+                return found[len(found) - last :]
+    found = wanted(summarize(merged_events(store, local, marks=(RUN_MARK,))))
+    return found if last is None else found[max(0, len(found) - last) :]
 
 
 def run_id_floor(moment: datetime) -> str:

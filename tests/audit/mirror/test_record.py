@@ -189,7 +189,8 @@ def test_an_unreachable_bucket_is_exit_5_and_other_failures_exit_2(team: Team, t
     team.s3().delete_bucket(Bucket=BUCKET)
     with pytest.raises(BadInput) as gone:
         _problem(ws)
-    key = f"opsctl/runs/{run}.{read_chain(ws.audit.path).log}.jsonl"
+    day = f"{run[1:5]}/{run[5:7]}/{run[7:9]}"  # runs/YYYY/MM/DD/: the partition of the run's start day
+    key = f"opsctl/runs/{day}/{run}.{read_chain(ws.audit.path).log}.jsonl"
     assert str(gone.value) == (
         f"reading s3://{BUCKET}/{key}: bucket {BUCKET} does not exist (see audit.s3.bucket in opsctl.yaml)"
     )

@@ -65,7 +65,11 @@ def test_each_run_is_one_object_in_time_order_pinned_by_a_chained_checkpoint(tea
     lines = _lines(tmp_path / "alice")
     log = json.loads(lines[0])["hash"][:16]
     runs = team.object_keys("runs/")
-    assert runs == [f"{PREFIX}runs/{first.run}.{log}.jsonl", f"{PREFIX}runs/{second.run}.{log}.jsonl"]
+    days = [f"{run[1:5]}/{run[5:7]}/{run[7:9]}" for run in (first.run, second.run)]  # the runs' start days
+    assert runs == [
+        f"{PREFIX}runs/{days[0]}/{first.run}.{log}.jsonl",
+        f"{PREFIX}runs/{days[1]}/{second.run}.{log}.jsonl",
+    ]
     assert runs == sorted(runs)
     assert first.run < second.run
     # Byte for byte the local lines of each run: every line still proves itself.
