@@ -2,7 +2,8 @@
 
 Both look at one commit: ``with: sha`` or ``ref`` when given, else the
 commit of the image being deployed (its tag is a sha or a git tag, resolved
-in the local repository), else HEAD.
+in the local repository), else HEAD. Run inside GitHub Actions, the checks
+gate leaves out the check run of the job it runs in (:mod:`opsctl.git.own_job`).
 """
 
 from __future__ import annotations
@@ -113,6 +114,19 @@ def _listed(entries: list[dict[str, Any]]) -> str:
     return ", ".join(f"{e['name']} ({e['result']})" for e in entries[:10]) + (" ..." if len(entries) > 10 else "")
 
 
+def _own_check_runs(ctx: RunContext, runs: list[CheckRun]) -> tuple[list[CheckRun], list[str]]:
+    """``runs`` without the check run of the GitHub Actions job this run is part of, and its name(s)."""
+    import os
+
+    from opsctl.git.own_job import OwnJob
+
+    own = OwnJob.from_env(os.environ, ctx.project_dir)
+    if own is None:
+        return runs, []
+    mine = [r for r in runs if own.owns(r.name, r.details_url)]
+    return [r for r in runs if r not in mine], [r.name for r in mine]
+
+
 @action("github.checks", ChecksParams)
 def github_checks(ctx: RunContext, params: ChecksParams) -> Outcome:
     """All CI check runs and commit statuses of the commit are green (pending is not green)."""
@@ -121,13 +135,18 @@ def github_checks(ctx: RunContext, params: ChecksParams) -> Outcome:
     with GitHub.from_config(ctx.config, ctx.redactor) as github:
         try:
             commit = target_commit(ctx, params, github)
-            entries = _entries(github.check_runs(commit.sha), github.statuses(commit.sha), params.ignore)
+            runs, own = _own_check_runs(ctx, github.check_runs(commit.sha))
+            entries = _entries(runs, github.statuses(commit.sha), params.ignore)
         except GitHubError as exc:
             return Outcome.failed(str(exc))
+    # Its own job is always in progress while it runs: counted, the gate could never pass from CI.
+    left_out = f" (not counting {', '.join(own)}: the job this run is part of)" if own else ""
     where = f"{commit.short} ({commit.how})"
     detail: dict[str, Any] = {"sha": commit.sha, "commit": commit.how, "checks": entries[:50]}
+    if own:
+        detail["own_check_runs"] = own
     if not entries:
-        return Outcome.failed(f"no CI checks reported for {commit.short}", **detail)
+        return Outcome.failed(f"no CI checks reported for {commit.short}{left_out}", **detail)
     failing = [e for e in entries if e["state"] == "failing"]
     pending = [e for e in entries if e["state"] == "pending"]
     names = {e["name"] for e in entries}
@@ -137,8 +156,8 @@ def github_checks(ctx: RunContext, params: ChecksParams) -> Outcome:
     problems += [f"not reported: {', '.join(missing)}"] if missing else []
     if problems:
         detail.update(failing=[e["name"] for e in failing], pending=[e["name"] for e in pending], missing=missing)
-        return Outcome.failed(f"CI is not green on {where}: {'; '.join(problems)}", **detail)
-    return Outcome.passed(f"all {len(entries)} CI checks green on {where}", **detail)
+        return Outcome.failed(f"CI is not green on {where}: {'; '.join(problems)}{left_out}", **detail)
+    return Outcome.passed(f"all {len(entries)} CI checks green on {where}{left_out}", **detail)
 
 
 def _required(ctx: RunContext, params: ApprovedParams) -> int:

@@ -1,15 +1,11 @@
-"""``opsctl audit show``, ``opsctl audit verify`` and ``opsctl audit push``."""
+"""``opsctl audit show``, ``opsctl audit verify``, ``opsctl audit push`` and ``opsctl audit reindex``."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
 
 import typer
 
 from opsctl.cli.common import app_of
-
-if TYPE_CHECKING:
-    from rich.table import Table
+from opsctl.cli.completion import complete_env, complete_run
 
 app = typer.Typer(help="Read and verify the tamper-evident audit log.", no_args_is_help=True)
 
@@ -17,8 +13,8 @@ app = typer.Typer(help="Read and verify the tamper-evident audit log.", no_args_
 @app.command("show")
 def show(
     ctx: typer.Context,
-    run: str | None = typer.Option(None, "--run", help="Only this run id."),
-    env: str | None = typer.Option(None, "--env", "-e", help="Only this environment."),
+    run: str | None = typer.Option(None, "--run", autocompletion=complete_run, help="Only this run id."),
+    env: str | None = typer.Option(None, "--env", "-e", autocompletion=complete_env, help="Only this environment."),
     since: str | None = typer.Option(
         None, "--since", help="Only events newer than this: a duration like 7d, 12h, or a date like 2026-11-01."
     ),
@@ -57,31 +53,10 @@ def show(
     if not events:
         application.output.show("no audit events match")
         return
-    application.output.show(_table(events))
+    from opsctl.cli.audit_views import events_view
 
-
-def _table(events: list[dict[str, Any]]) -> Table:
-    from rich.markup import escape
-    from rich.table import Table
-
-    # The AWS caller ARN sits beside the actor: the actor is what someone says, the ARN what AWS says.
-    arns = any(e.get("caller_arn") for e in events)
-    table = Table()
-    for column in ("time", "run", "env", "actor", *(("aws identity",) if arns else ()), "step", "status", "summary"):
-        table.add_column(column, overflow="fold")
-    for e in events:
-        identity = (escape(str(e.get("caller_arn") or "-")),) if arns else ()
-        table.add_row(
-            str(e.get("ts", ""))[:19].replace("T", " "),
-            str(e.get("run")),
-            str(e.get("env")),
-            escape(str(e.get("actor"))),
-            *identity,
-            escape(str(e.get("step"))),
-            str(e.get("status")),
-            escape(str(e.get("summary", ""))),
-        )
-    return table
+    # One run's events under one heading: its run, runbook, env, actor and ARN are said once, not per row.
+    application.output.show(events_view(events, application.output.console.width, by_run=run is not None))
 
 
 @app.command("verify")
@@ -165,3 +140,39 @@ def push(ctx: typer.Context) -> None:
     else:
         application.output.error(f"audit mirror still {result.behind} run(s) behind: {result.error}", 1)
     raise typer.Exit(0 if result.error is None else 1)
+
+
+@app.command("reindex")
+def reindex(ctx: typer.Context) -> None:
+    """Rebuild the audit index (<state_dir>/index.sqlite) from the audit log.
+
+    The index lets status, runs, releases, incident list and report answer
+    without reading the whole log; it is checked against the log before
+    every use and rebuilt by itself when it no longer matches, so this is
+    only needed to pay that cost now (after restoring a log, say).
+
+    \b
+    Example:
+      opsctl audit reindex
+    """
+    import time
+
+    from opsctl.audit.index import reindex as rebuild
+
+    application = app_of(ctx)
+    ws = application.workspace()
+    started = time.monotonic()
+    done = rebuild(ws.audit.path)
+    seconds = round(time.monotonic() - started, 3)
+    if application.json:
+        application.output.json_document(
+            {"path": str(done.path), "runs": done.runs, "lines": done.lines, "bytes": done.covered, "seconds": seconds}
+        )
+        return
+    if not done.covered:
+        application.output.show(f"no audit events yet ({ws.audit.path}): the index is empty")
+        return
+    application.output.show(
+        f"[green]✓[/] audit index rebuilt: {done.runs:,} runs, {done.lines:,} events "
+        f"({done.covered / 1e6:,.1f} MB of log) in {seconds:.1f}s ({done.path})"
+    )

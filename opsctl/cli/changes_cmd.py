@@ -5,11 +5,12 @@ from __future__ import annotations
 import typer
 
 from opsctl.cli.common import app_of
+from opsctl.cli.completion import complete_env
 
 
 def changes(
     ctx: typer.Context,
-    env: str = typer.Argument(..., help="Environment, e.g. production."),
+    env: str = typer.Argument(..., autocompletion=complete_env, help="Environment, e.g. production."),
     image: str | None = typer.Option(None, "--image", "-i", help="Compare with this image's commit instead of HEAD."),
     limit: int = typer.Option(50, "--limit", min=1, help="At most this many commits."),
 ) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from opsctl.cli.common import app_of, parse_sets
+from opsctl.cli.completion import complete_checklist, complete_env
 
 app = typer.Typer(help="List, show and run YAML checklists (gates).", no_args_is_help=True)
 
@@ -60,7 +61,10 @@ def list_(ctx: typer.Context) -> None:
 
 
 @app.command("show")
-def show(ctx: typer.Context, name: str = typer.Argument(..., help="Checklist name, e.g. pre-deploy.")) -> None:
+def show(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., autocompletion=complete_checklist, help="Checklist name, e.g. pre-deploy."),
+) -> None:
     """Show a checklist's items: id, title, action and whether it blocks.
 
     \b
@@ -91,8 +95,10 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Checklist nam
 @app.command("run")
 def run(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Checklist name, e.g. pre-deploy."),
-    env: str | None = typer.Option(None, "--env", "-e", help="Environment whose config the items use."),
+    name: str = typer.Argument(..., autocompletion=complete_checklist, help="Checklist name, e.g. pre-deploy."),
+    env: str | None = typer.Option(
+        None, "--env", "-e", autocompletion=complete_env, help="Environment whose config the items use."
+    ),
     confirm: list[str] | None = typer.Option(
         None, "--confirm", help="Mark a manual item as done (repeatable), e.g. --confirm code-review."
     ),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from opsctl.cli.common import app_of
+from opsctl.cli.completion import complete_env, complete_incident, complete_release, complete_run
 
 if TYPE_CHECKING:
     from opsctl.engine.request import RunRequest
@@ -62,7 +63,7 @@ def _finish(application: Any, result: Any) -> None:
 
 def deploy(
     ctx: typer.Context,
-    env: str = typer.Argument(..., help="Environment to deploy to, e.g. staging."),
+    env: str = typer.Argument(..., autocompletion=complete_env, help="Environment to deploy to, e.g. staging."),
     image: str = typer.Option(..., "--image", "-i", help="Image to deploy, e.g. hvb:1.8.0."),
     dry_run: bool = DRY_RUN,
     yes: bool = YES,
@@ -105,14 +106,21 @@ def deploy(
 
 def rollback(
     ctx: typer.Context,
-    env: str = typer.Argument(..., help="Environment to roll back, e.g. production."),
-    to: str | None = typer.Option(None, "--to", help="Release to put back (id or image); default: last verified."),
+    env: str = typer.Argument(..., autocompletion=complete_env, help="Environment to roll back, e.g. production."),
+    to: str | None = typer.Option(
+        None,
+        "--to",
+        autocompletion=complete_release,
+        help="Release to put back (id or image); default: last verified.",
+    ),
     dry_run: bool = DRY_RUN,
     yes: bool = YES,
     confirm: list[str] | None = CONFIRM,
     timeout: str = TIMEOUT,
     reason: str | None = REASON,
-    incident: str | None = typer.Option(None, "--incident", help="Incident this rollback answers, e.g. INC-42."),
+    incident: str | None = typer.Option(
+        None, "--incident", autocompletion=complete_incident, help="Incident this rollback answers, e.g. INC-42."
+    ),
     force_target: bool = typer.Option(
         False,
         "--force-target",
@@ -148,9 +156,11 @@ def rollback(
 
 def hotpatch(
     ctx: typer.Context,
-    env: str = typer.Argument(..., help="Environment to patch, e.g. production."),
+    env: str = typer.Argument(..., autocompletion=complete_env, help="Environment to patch, e.g. production."),
     image: str = typer.Option(..., "--image", "-i", help="Patched image, e.g. hvb:1.8.1."),
-    incident: str | None = typer.Option(None, "--incident", help="Incident id (required), e.g. INC-42."),
+    incident: str | None = typer.Option(
+        None, "--incident", autocompletion=complete_incident, help="Incident id (required), e.g. INC-42."
+    ),
     severity: str | None = typer.Option(
         None, "--severity", help="With --incident new (opens one for this change): P0, P1, P2 or P3."
     ),
@@ -199,7 +209,9 @@ def hotpatch(
 def resume(
     ctx: typer.Context,
     run: str | None = typer.Argument(
-        None, help="Run id, from `opsctl runs` or the interrupted run's message; none: offer the latest interrupted."
+        None,
+        autocompletion=complete_run,
+        help="Run id, from `opsctl runs` or the interrupted run's message; none: offer the latest interrupted.",
     ),
     yes: bool = YES,
     confirm: list[str] | None = CONFIRM,

@@ -5,11 +5,15 @@ from __future__ import annotations
 import typer
 
 from opsctl.cli.common import app_of
+from opsctl.cli.completion import complete_env
 
 STYLES = {"passed": "green", "failed": "bold red", "warned": "yellow", "skipped": "dim"}
 
 
-def health(ctx: typer.Context, env: str = typer.Argument(..., help="Environment, e.g. production.")) -> None:
+def health(
+    ctx: typer.Context,
+    env: str = typer.Argument(..., autocompletion=complete_env, help="Environment, e.g. production."),
+) -> None:
     """Probe an environment now: liveness, served version, dependencies, synthetic request, SLOs.
 
     The expected version is the image tag of the release the platform runs.

@@ -8,12 +8,16 @@ import typer
 
 from opsctl.cli.application import Application
 from opsctl.cli.common import app_of
+from opsctl.cli.completion import complete_env
 
 app = typer.Typer(help="See or break an environment's deploy lock.", no_args_is_help=True)
 
 
 @app.command("status")
-def status(ctx: typer.Context, env: str = typer.Argument(..., help="Environment, e.g. production.")) -> None:
+def status(
+    ctx: typer.Context,
+    env: str = typer.Argument(..., autocompletion=complete_env, help="Environment, e.g. production."),
+) -> None:
     """Who holds the environment's lock, and since when (exit 0 either way).
 
     \b
@@ -37,7 +41,7 @@ def status(ctx: typer.Context, env: str = typer.Argument(..., help="Environment,
 @app.command("release")
 def release(
     ctx: typer.Context,
-    env: str = typer.Argument(..., help="Environment, e.g. production."),
+    env: str = typer.Argument(..., autocompletion=complete_env, help="Environment, e.g. production."),
     force: bool = typer.Option(False, "--force", help="Required: breaking a lock is deliberate."),
     lock_id: str | None = typer.Option(None, "--id", help="The exact lock id (from `opsctl lock status`)."),
     yes: bool = typer.Option(

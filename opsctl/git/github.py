@@ -44,6 +44,7 @@ class CheckRun:
     status: str  # queued | in_progress | completed | waiting | requested | pending
     conclusion: str | None  # success | failure | neutral | cancelled | skipped | timed_out | action_required | stale
     url: str | None = None
+    details_url: str | None = None  # an Actions job's: .../actions/runs/<run id>/job/<job id>
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,13 @@ class GitHub:
     def check_runs(self, sha: str) -> list[CheckRun]:
         """The latest check run of each name for commit ``sha``."""
         return [
-            CheckRun(str(run.get("name")), str(run.get("status")), run.get("conclusion"), run.get("html_url"))
+            CheckRun(
+                str(run.get("name")),
+                str(run.get("status")),
+                run.get("conclusion"),
+                run.get("html_url"),
+                run.get("details_url"),
+            )
             for run in self._pages(f"/repos/{self.repo}/commits/{sha}/check-runs", "check_runs")
         ]
 
