@@ -13,17 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from opsctl.engine.actions import get_action
-from opsctl.engine.checklist import ChecklistResult, call_action, run_checklist, time_limit
+from opsctl.engine.calls import call_action
+from opsctl.engine.checklist import run_checklist
+from opsctl.engine.checklist_result import ChecklistResult
 from opsctl.engine.context import RunContext
+from opsctl.engine.current import time_limit
+from opsctl.engine.inputs import action_params, applies
 from opsctl.engine.loader import LoadedRunbook, load_checklist
 from opsctl.engine.models import Step
 from opsctl.engine.outcome import Outcome, Status
-from opsctl.engine.templating import TemplateProblem, evaluate, render
 from opsctl.engine.variables import template_context
-from opsctl.files.yamlsrc import describe_error
 from opsctl.locks.base import LockLost
 
 DEFAULT_STEP_TIMEOUT = 3600.0
@@ -54,6 +54,8 @@ class StepResult:
         }
         if self.checklist is not None:
             data["checklist"] = self.checklist.as_dict()
+        if "diagnosis" in self.detail:  # why a rollout failed (platform drivers): --json carries it
+            data["diagnosis"] = self.detail["diagnosis"]
         return data
 
 
@@ -87,10 +89,7 @@ def run_steps(
         if index < start_at:
             continue
         variables = template_context(ctx)
-        try:
-            skip = step.when is not None and not evaluate(step.when, variables)
-        except TemplateProblem as exc:
-            raise runbook.doc.error(("steps", index, "when"), str(exc)) from None
+        skip = not applies(runbook.doc, ("steps", index), step.when, variables)
         mutates = _mutates(step)
         if not skip and mutates and not guarded and guard is not None:  # dry runs see the policies too
             guard(ctx, step)
@@ -183,15 +182,5 @@ def _action_outcome(
 ) -> Outcome:
     assert step.uses is not None  # noqa: S101 - the loader guarantees checklist xor uses
     spec = get_action(step.uses)
-    try:
-        rendered = render(step.with_, variables)
-    except TemplateProblem as exc:
-        raise runbook.doc.error(("steps", index, "with"), str(exc)) from None
-    try:
-        params = spec.params.model_validate(rendered)
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        raise runbook.doc.error(
-            ("steps", index, "with", *err["loc"]), f"{describe_error(err)} (for {step.uses})"
-        ) from None
+    params = action_params(runbook.doc, ("steps", index), spec, step.uses, with_=step.with_, variables=variables)
     return call_action(ctx, spec, params, step.timeout or DEFAULT_STEP_TIMEOUT, step.id)

@@ -12,14 +12,21 @@ still this acquisition's. A run calls it at each change it is about to make
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import socket
+import time
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from opsctl.errors import ExitCode, Locked, OpsctlError
+
+
+def iso(epoch: float) -> str:
+    """``epoch`` as the ISO time a LockInfo carries (UTC, whole seconds, ``Z``): ``2026-11-30T10:15:00Z``."""
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -38,8 +45,12 @@ class LockInfo:
 
     @classmethod
     def for_run(cls, env: str, run: str, actor: str, runbook: str, lock_id: str) -> LockInfo:
-        now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        return cls(env, run, actor, runbook, lock_id, socket.gethostname(), os.getpid(), now)
+        return cls(env, run, actor, runbook, lock_id, socket.gethostname(), os.getpid(), iso(time.time()))
+
+    def held(self, until: float, *, since: float | None = None) -> LockInfo:
+        """This holder as a store records it once taken: expiring at ``until`` (and since ``since``, if given)."""
+        started = iso(since) if since is not None else self.since
+        return dataclasses.replace(self, since=started, expires_at=iso(until))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LockInfo:
@@ -121,6 +132,7 @@ class LockLost(OpsctlError):
 
 
 class LockHandle(ABC):
+    backend: LockBackend
     info: LockInfo
     token: FencingToken
     # Set when the lock turned out broken or taken over while held (the run stops before its next change).
@@ -142,9 +154,9 @@ class LockHandle(ABC):
     def _still_ours(self) -> bool:
         """Ask the store whether the lock is still this acquisition's."""
 
-    @abstractmethod
     def _holder_now(self) -> LockInfo | None:
         """Who holds the lock now (for the message), or None."""
+        return holder_of(self.backend, self.info.env)
 
     def __enter__(self) -> LockHandle:
         return self

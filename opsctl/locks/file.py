@@ -27,13 +27,15 @@ from opsctl.errors import BadInput
 from opsctl.files.oserrors import describe_os_error
 from opsctl.files.paths import display_path
 from opsctl.files.statedir import ensure_state_dir
-from opsctl.locks.base import FencingToken, LockBackend, LockHandle, LockInfo, holder_of
+from opsctl.locks.base import FencingToken, LockBackend, LockHandle, LockInfo
 
 T = TypeVar("T")
 _RACES = 3  # a force release between our open and our flock: lock the new file instead
 
 
 class FileLockHandle(LockHandle):
+    backend: FileLockBackend
+
     def __init__(self, backend: FileLockBackend, info: LockInfo, fd: int, token: FencingToken) -> None:
         self.backend = backend
         self.info = info
@@ -54,9 +56,6 @@ class FileLockHandle(LockHandle):
             return False  # broken, and another run made a new lock file and holds it
         recorded = self.backend.read_token(env)
         return recorded is not None and recorded.id == self.token.id
-
-    def _holder_now(self) -> LockInfo | None:
-        return holder_of(self.backend, self.info.env)
 
     def release(self) -> None:
         if self._fd is None:
