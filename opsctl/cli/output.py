@@ -40,10 +40,18 @@ def error(message: str, exit_code: int, *, as_json: bool = False) -> None:
 
     ``error: MESSAGE`` for people; with ``--json`` the same message as
     ``{"error": MESSAGE, "exit_code": N}`` so that a script parses stderr too.
+    Control characters in the message (a newline or an escape sequence quoted
+    from hostile input or a server's answer) are shown escaped: one line, and
+    nothing that reaches the terminal as a command.
     """
-    line = json.dumps({"error": message, "exit_code": int(exit_code)}) if as_json else f"error: {message}"
+    line = json.dumps({"error": message, "exit_code": int(exit_code)}) if as_json else f"error: {_visible(message)}"
     sys.stderr.write(line + "\n")
     sys.stderr.flush()
+
+
+def _visible(message: str) -> str:
+    """``message`` with each control character as its escape (``\\n``, ``\\x1b``), so that it stays one line."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
 
 
 def text(line: str, *, err: bool = False, end: str = "\n") -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from opsctl.config.base import CONFIG_NAME
+from opsctl.config.email import check_recipients
 from opsctl.config.project import Config
 from opsctl.errors import ConfigError
 from opsctl.files.yamlsrc import YamlDoc, load_yaml_mapping, validation_error
@@ -27,7 +28,16 @@ def reject_inline_secrets(doc: YamlDoc, data: Any = None, loc: tuple[str | int, 
             here = (*loc, key)
             name = str(key)
             if name.endswith("_env"):
-                continue  # `headers_env: {X-Auth-Token: HVB_TOKEN}` names env vars: nothing inline
+                # `headers_env: {X-Auth-Token: HVB_TOKEN}` names env vars; a token pasted there would be
+                # echoed by "X is not set", so it is refused without showing it.
+                for value_loc, named in _env_names(value, here):
+                    if _looks_like_token(named):
+                        raise doc.error(
+                            value_loc,
+                            "looks like a secret, not the name of an environment variable; put the value in an "
+                            "environment variable and write its name here, like HVB_API_TOKEN",
+                        )
+                continue
             if (
                 isinstance(value, str | int)
                 and not isinstance(value, bool)
@@ -46,6 +56,31 @@ def reject_inline_secrets(doc: YamlDoc, data: Any = None, loc: tuple[str | int, 
             reject_inline_secrets(doc, value, (*loc, i))
     elif isinstance(data, str) and _URL_PASSWORD.search(data):
         raise doc.error(loc, "URL carries a password; pass credentials through an environment variable")
+
+
+_TOKEN_PREFIX = re.compile(r"^(gh[pousr]_|github_pat_|glpat-|xox[abposr]-|sk_live_|sk_test_|rk_live_|AKIA|ASIA)")
+
+
+def _env_names(value: Any, loc: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
+    """The env var names a ``*_env`` key gives (one, or a mapping of them), with where each is."""
+    if isinstance(value, str):
+        return [(loc, value)]
+    if isinstance(value, dict):
+        return [((*loc, key), named) for key, named in value.items() if isinstance(named, str)]
+    return []
+
+
+def _looks_like_token(text: str) -> bool:
+    """A credential's shape rather than a variable's: a known token prefix, or long, mixed and digit-laden.
+
+    Variable names are words joined by ``_`` (``PAGERDUTY_API_TOKEN``); a token is
+    a run of letters and digits: 20 or more with digits and lower case, and either
+    upper case too or no ``_`` at all.
+    """
+    if _TOKEN_PREFIX.match(text):
+        return True
+    digits, lower, upper = (any(test(ch) for ch in text) for test in (str.isdigit, str.islower, str.isupper))
+    return len(text) >= 20 and digits and lower and (upper or "_" not in text)
 
 
 def find_config(start: Path | None = None, explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -78,6 +113,7 @@ def load_config(path: Path) -> Config:
         config = Config.model_validate(doc.data)
     except ValidationError as exc:
         raise validation_error(doc, exc) from None
+    check_recipients(doc, config.notify.email, config.contacts)  # contacts come after notify in the model
     config._path = path.resolve()
     config._secret_envs = frozenset(secret_env_names(doc.data))
     return config
