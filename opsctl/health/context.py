@@ -1,8 +1,8 @@
 """What a probe needs to know about its environment: the protocol every health function takes.
 
 A run's :class:`~opsctl.engine.context.RunContext` satisfies it, and so does
-the ad-hoc snapshot of ``opsctl health ENV`` (``opsctl.status.health``), which
-has no run, no journal and no run state. Functions that read the run's state
+:class:`EnvLook`, the ad-hoc look of ``opsctl health ENV``, ``opsctl slo`` and
+``opsctl report``, which has no run, no journal and no run state. Functions that read the run's state
 (the release being deployed, the pre-deploy baseline) take a RunContext instead.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -50,3 +51,18 @@ class ProbeContext(Protocol):
     def clock(self) -> Callable[[], datetime]:
         """Now, in UTC (CloudWatch windows, baseline timestamps)."""
         ...
+
+
+@dataclass(frozen=True)
+class EnvLook:
+    """A :class:`ProbeContext` outside a run: an environment, a redactor, a clock; no journal, no state."""
+
+    config: Config
+    env_name: str
+    redactor: Redactor
+    clock: Callable[[], datetime]
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def env(self) -> Environment:
+        return self.config.environment(self.env_name)

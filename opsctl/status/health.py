@@ -9,18 +9,16 @@ is no run.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from opsctl.engine.outcome import Outcome, Status
 from opsctl.errors import OpsctlError
 from opsctl.health import freshness, probes, slo
 from opsctl.health.client import health_config
-from opsctl.health.context import ProbeContext
+from opsctl.health.context import EnvLook, ProbeContext
 from opsctl.health.params import (
     DbPoolParams,
     DependenciesParams,
@@ -33,9 +31,7 @@ from opsctl.health.params import (
 )
 
 if TYPE_CHECKING:
-    from opsctl.config import Config, Environment
     from opsctl.platforms.base import Release
-    from opsctl.values.redact import Redactor
     from opsctl.workspace import Workspace
 
 Running = Callable[[], "Release"]  # what the platform runs now (raises OpsctlError when it cannot tell)
@@ -64,21 +60,6 @@ class ProbeResult:
             "verdict": self.verdict.value,
             "summary": self.summary,
         }
-
-
-@dataclass(frozen=True)
-class EnvironmentProbes:
-    """The :class:`ProbeContext` of an ad-hoc look at one environment: no run, no journal, no state."""
-
-    config: Config
-    env_name: str
-    redactor: Redactor
-    clock: Callable[[], datetime]
-    cancel: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def env(self) -> Environment:
-        return self.config.environment(self.env_name)
 
 
 def _version(ctx: ProbeContext, running: Running) -> Outcome:
@@ -137,5 +118,5 @@ def probe_environment(ctx: ProbeContext, running: Running, *, only: tuple[str, .
 def probe_named_environment(ws: Workspace, env: str) -> list[ProbeResult]:
     """The report for ``env`` of a loaded workspace, its platform read through ``ws.platform(env)``."""
     ws.config.environment(env)
-    ctx = EnvironmentProbes(ws.config, env, ws.redactor, ws.clock)
+    ctx = EnvLook(ws.config, env, ws.redactor, ws.clock)
     return probe_environment(ctx, lambda: ws.platform(env).current_release())

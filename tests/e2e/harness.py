@@ -7,7 +7,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -18,19 +17,10 @@ import pytest
 import yaml
 
 from opsctl.sandbox.bot import Behaviour, BotServer
+from tests.support.cli_env import CONFIRMS, run_opsctl, start_opsctl
+from tests.support.cli_env import subprocess_env as cli_env
 from tests.support.moto_server import EcsService, MotoServer
 
-REPO = Path(__file__).resolve().parents[2]
-CONFIRMS = (
-    "--confirm",
-    "tests-confirmed",
-    "--confirm",
-    "code-review-confirmed",
-    "--confirm",
-    "security-scan",
-    "--confirm",
-    "performance-tests",
-)
 ACTOR = "e2e@example.com"
 
 
@@ -81,15 +71,7 @@ class Project:
     def run(
         self, *args: str, timeout: float = 60, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [sys.executable, "-m", "opsctl", *args],
-            cwd=self.path,
-            env=env or self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        done = run_opsctl(self.path, env or self.env, *args, timeout=timeout)
         log = os.environ.get("OPSCTL_E2E_LOG")  # debugging aid: append every CLI call's output to this file
         if log:
             with open(log, "a", encoding="utf-8") as out:
@@ -97,14 +79,7 @@ class Project:
         return done
 
     def start(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "opsctl", *args],
-            cwd=self.path,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        return start_opsctl(self.path, self.env, *args)
 
     def deploy(self, image: str, *extra: str) -> subprocess.CompletedProcess[str]:
         return self.run("deploy", "staging", "--image", image, *CONFIRMS, "--timeout", "20s", *extra)
@@ -148,19 +123,7 @@ def write_config(path: Path, service: EcsService, bot_url: str, **env_extra: Any
 
 
 def subprocess_env(aws: MotoServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPSCTL_", "GITHUB_"))}
-    env.update(
-        OPSCTL_ACTOR=ACTOR,
-        AWS_ENDPOINT_URL=aws.endpoint_url,
-        NO_COLOR="1",
-        COLUMNS="200",
-        PYTHONPATH=str(REPO),
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-    )
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
-        env.pop(name, None)
-    return env
+    return cli_env(ACTOR, AWS_ENDPOINT_URL=aws.endpoint_url)
 
 
 @pytest.fixture

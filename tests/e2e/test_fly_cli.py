@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ import yaml
 
 from opsctl.sandbox.bot import BotServer
 from tests.e2e.harness import ACTOR, CONFIRMS, single_error_line
+from tests.support.cli_env import run_opsctl
 from tests.support.fly_api import TOKEN, FakeFlyApi, fly_api_fixture
 
 fly_api = fly_api_fixture
@@ -59,7 +59,8 @@ class FlyProject:
         }
         config = {
             "service": "hvb",
-            "environments": {"production": {"platform": platform, "health": health}},
+            # No registry is reachable from tests: the image family of `opsctl verify` is off.
+            "environments": {"production": {"platform": platform, "health": health, "verify": {"image": False}}},
             "slo": {"error_window": "1s"},
         }
         (path / "opsctl.yaml").write_text(yaml.safe_dump(config))
@@ -69,15 +70,7 @@ class FlyProject:
         env.update(OPSCTL_ACTOR=ACTOR, NO_COLOR="1")
         if token is not None:
             env["FLY_API_TOKEN"] = token
-        return subprocess.run(
-            [sys.executable, "-m", "opsctl", *args],
-            cwd=self.path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return run_opsctl(self.path, env, *args)
 
     def json(self, *args: str) -> Any:
         done = self.run("--json", *args)

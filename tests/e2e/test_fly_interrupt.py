@@ -17,7 +17,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ import yaml
 
 from opsctl.sandbox.bot import BotServer
 from tests.e2e.harness import ACTOR, CONFIRMS, single_error_line, wait_for
+from tests.support.cli_env import run_opsctl, start_opsctl
 from tests.support.fly_api import DEFAULT_IMAGE as OLD
 from tests.support.fly_api import TOKEN, FakeFlyApi
 
@@ -66,7 +66,8 @@ class Project:
         health = {"base_url": bot.url, "synthetic": {"path": "/api/messages", "json": {"text": "hi"}}}
         config = {
             "service": "hvb",
-            "environments": {"production": {"platform": platform, "health": health}},
+            # No registry is reachable from tests: the image family of `opsctl verify` is off.
+            "environments": {"production": {"platform": platform, "health": health, "verify": {"image": False}}},
             "slo": {"error_window": "1s"},
         }
         (path / "opsctl.yaml").write_text(yaml.safe_dump(config))
@@ -74,25 +75,10 @@ class Project:
         self.env.update(OPSCTL_ACTOR=ACTOR, NO_COLOR="1", FLY_API_TOKEN=TOKEN)
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "opsctl", *args],
-            cwd=self.path,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return run_opsctl(self.path, self.env, *args)
 
     def start_deploy(self) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "opsctl", "deploy", "production", "--image", NEW, *CONFIRMS],
-            cwd=self.path,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        return start_opsctl(self.path, self.env, "deploy", "production", "--image", NEW, *CONFIRMS)
 
     def events(self) -> list[dict[str, Any]]:
         lines = (self.path / ".opsctl" / "audit.jsonl").read_text().splitlines()

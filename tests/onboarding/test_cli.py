@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from opsctl.cli.app import app
 from opsctl.cli.application import Application
 from tests.onboarding.support import ALICE, BOB, project
+from tests.support.cli_env import CONFIRMS
 
 
 @dataclass(frozen=True)
@@ -132,16 +133,7 @@ def test_a_real_supervised_deploy_completes_the_week_3_item(tmp_path: Path) -> N
 
     with open_sandbox() as sandbox:
         config = str(sandbox.config_path)
-        confirms = (
-            "--confirm",
-            "tests-confirmed",
-            "--confirm",
-            "code-review-confirmed",
-            "--confirm",
-            "security-scan",
-            "--confirm",
-            "performance-tests",
-        )
+        confirms = CONFIRMS
         before = opsctl("--config", config, "onboard", "--week", "3")
         assert "FAIL  supervised-deploy  no supervised staging deploy by alice@example.com" in before.out
         deploy = opsctl(

@@ -12,9 +12,10 @@ from opsctl.cli.app import app
 from opsctl.cli.application import Application
 from opsctl.engine.outcome import Status
 from opsctl.errors import BadInput
+from opsctl.health.context import EnvLook
 from opsctl.platforms.base import Release
 from opsctl.sandbox.bot import BotServer
-from opsctl.status.health import EnvironmentProbes, probe_environment, probe_named_environment
+from opsctl.status.health import probe_environment, probe_named_environment
 from tests.health import helpers
 from tests.health.helpers import FakePlatform, config_for, ctx_for
 from tests.support import moto_server as aws_support
@@ -132,9 +133,9 @@ def test_the_named_environment_is_probed_through_the_workspace_without_a_journal
 
 def test_the_ad_hoc_context_is_a_probe_context(tmp_path: Path) -> None:
     ws = make_workspace(tmp_path)
-    ctx = EnvironmentProbes(ws.config, "staging", ws.redactor, ws.clock)
+    ctx = EnvLook(ws.config, "staging", ws.redactor, ws.clock)
     assert ctx.env is ws.config.environments["staging"]
     assert not ctx.cancel.is_set()
     with pytest.raises(BadInput) as caught:
-        _ = EnvironmentProbes(ws.config, "qa", ws.redactor, ws.clock).env
+        _ = EnvLook(ws.config, "qa", ws.redactor, ws.clock).env
     assert str(caught.value) == f"unknown environment 'qa' (defined in {tmp_path / 'opsctl.yaml'}: staging, production)"

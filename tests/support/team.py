@@ -11,7 +11,6 @@ Bind the fixtures in a test module as tests/support/moto_server.py explains::
 from __future__ import annotations
 
 import itertools
-import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -25,13 +24,13 @@ import yaml
 
 from opsctl.runs import RunOptions, RunResult, execute
 from opsctl.workspace import Workspace
+from tests.support.cli_env import subprocess_env as cli_env
 from tests.support.context import base_config, make_workspace
 from tests.support.moto_server import MotoServer
 
 TABLE = "opsctl-locks"
 BUCKET = "hvb-audit"
 PREFIX = "opsctl/"
-REPO = Path(__file__).resolve().parents[2]
 DEAD_ENDPOINT = "http://127.0.0.1:9"  # discard port: nothing listens, connections are refused at once
 
 
@@ -133,16 +132,4 @@ def deploy(ws: Workspace, image: str = "hvb:1.8.0") -> RunResult:
 
 
 def subprocess_env(team: Team, actor: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPSCTL_", "GITHUB_"))}
-    env.update(
-        OPSCTL_ACTOR=actor,
-        AWS_ENDPOINT_URL=team.endpoint_url,
-        NO_COLOR="1",
-        COLUMNS="200",
-        PYTHONPATH=str(REPO),
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-    )
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
-        env.pop(name, None)
-    return env
+    return cli_env(actor, AWS_ENDPOINT_URL=team.endpoint_url)

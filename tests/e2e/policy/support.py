@@ -28,20 +28,12 @@ from typer.testing import CliRunner
 from opsctl.cli.app import app
 from opsctl.cli.application import Application
 from tests.e2e.harness import TagBot
+from tests.support.cli_env import CONFIRMS
 from tests.support.moto_server import EcsService
+from tests.support.servers import send, serve_in_thread, stop_serving, url_of
 
 ACTOR = "dev@example.com"
 APPROVER = "lead@example.com"
-CONFIRMS = (
-    "--confirm",
-    "tests-confirmed",
-    "--confirm",
-    "code-review-confirmed",
-    "--confirm",
-    "security-scan",
-    "--confirm",
-    "performance-tests",
-)
 # The hot-patch runbook's manual items (an id it does not have is bad input).
 HOTPATCH_CONFIRMS = ("--confirm", "tests-confirmed", "--confirm", "performance-tests")
 HOLIDAY = {"from": "2026-12-24T00:00:00Z", "to": "2026-12-27T00:00:00Z", "reason": "holiday freeze"}
@@ -120,12 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         receiver.record(Recorded(method, path, {k.lower(): v for k, v in self.headers.items()}, body))
         status, answer = receiver.answer(method, path)
-        payload = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        send(self, status, json.dumps(answer).encode())
 
 
 @dataclass
@@ -141,18 +128,15 @@ class Receiver:
     def __enter__(self) -> Receiver:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.receiver = self
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        serve_in_thread(self._server)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
+        stop_serving(self._server)
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return url_of(self._server)
 
     def route(self, method: str, path: str, answer: Any, status: int = 200) -> None:
         self.routes[(method, path)] = (status, answer)
