@@ -105,11 +105,24 @@ class Workspace:
 
     def journal(self, run: str, runbook: str, env: str | None, **extra: Any) -> Journal:
         """A writer for one run's events; on AWS environments its first event also says who AWS says we are."""
-        platform = self.config.environments[env].platform if env in self.config.environments else None
+        credentials = self._aws_credentials(env)
         identify: Callable[[], str | None] | None = None
-        if isinstance(platform, EcsPlatformConfig) and "caller_arn" not in extra:
-            identify = partial(self.identities.arn, platform.region, platform.endpoint_url, platform.profile)
+        if credentials is not None and "caller_arn" not in extra:
+            identify = partial(self.identities.arn, *credentials)
         return Journal(self.audit, run, runbook, env, self.actor, extra, identify=identify)
+
+    def identify_early(self, env: str | None) -> None:
+        """Start asking AWS who we are for ``env`` now (ECS environments), so the run's first event need not wait."""
+        credentials = self._aws_credentials(env)
+        if credentials is not None:
+            self.identities.start(*credentials)
+
+    def _aws_credentials(self, env: str | None) -> tuple[str | None, str | None, str | None] | None:
+        """(region, endpoint, profile) of ``env``'s AWS platform, or None when it is not on AWS."""
+        platform = self.config.environments[env].platform if env in self.config.environments else None
+        if isinstance(platform, EcsPlatformConfig):
+            return platform.region, platform.endpoint_url, platform.profile
+        return None
 
     def context(
         self,

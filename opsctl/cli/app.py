@@ -14,6 +14,7 @@ from opsctl import __version__
 from opsctl.cli import output
 from opsctl.cli.application import Application
 from opsctl.cli.common import app_of
+from opsctl.cli.completion import keep_order_in_shells
 from opsctl.cli.lazy import COMMANDS, LazyCommands
 from opsctl.errors import ExitCode, OpsctlError
 
@@ -30,6 +31,18 @@ def _click_exceptions() -> ModuleType:
 
 
 _exc = _click_exceptions()
+_ClickCommand: Any = next(c for c in TyperGroup.__mro__[1:] if c.__name__ == "Command")
+keep_order_in_shells()  # completions newest first: bash and fish would sort them
+
+
+class VersionAsked(Exception):  # a signal, not an error
+    """``opsctl --version``: answered in :meth:`OpsctlGroup.main`, which knows whether ``--json`` was given."""
+
+
+def _version_option(ctx: Any, _param: Any, value: bool) -> None:
+    # Eager, so it answers before click asks for a command; completion parses without acting on it.
+    if value and not ctx.resilient_parsing:
+        raise VersionAsked
 
 
 class OpsctlGroup(TyperGroup):
@@ -50,6 +63,16 @@ class OpsctlGroup(TyperGroup):
     def get_command(self, ctx: Any, cmd_name: str) -> Any:  # noqa: ARG002 - click's signature
         """The click command ``cmd_name`` (built on first use), or None."""
         return self.commands.get(cmd_name)
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        """Command names (from the table: completing ``opsctl <Tab>`` imports no command), then options."""
+        commands = self.commands
+        if not isinstance(commands, LazyCommands):
+            return list(super().shell_complete(ctx, incomplete))
+        item = importlib.import_module(_exc.__name__.rsplit(".", 1)[0] + ".shell_completion").CompletionItem
+        listed = [(name, commands.listing(name)) for name in self.list_commands(ctx) if name.startswith(incomplete)]
+        found = [item(name, help=command.get_short_help_str()) for name, command in listed if not command.hidden]
+        return found + list(_ClickCommand.shell_complete(self, ctx, incomplete))  # the options, as click lists them
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """The help's command listing; commands not yet built show their help from the table."""
@@ -81,6 +104,9 @@ class OpsctlGroup(TyperGroup):
         as_json = "--json" in globals_ or bool(getattr(kwargs.get("obj"), "json", False))
         try:
             result = super().main(*args, **kwargs)
+        except VersionAsked:
+            print_version(as_json=as_json)
+            code = ExitCode.OK
         except _exc.NoArgsIsHelpError as exc:
             output.text(exc.ctx.get_help())
             code = ExitCode.OK
@@ -173,6 +199,9 @@ def root(
     json_output: bool = typer.Option(False, "--json", help="Machine-readable output (JSON)."),
     no_color: bool = typer.Option(False, "--no-color", help="No colours (also when NO_COLOR is set)."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    _version: bool = typer.Option(
+        False, "--version", "-V", callback=_version_option, is_eager=True, help="Print the opsctl version and exit."
+    ),
 ) -> None:
     """Global options apply to every command."""
     application = ctx.obj if isinstance(ctx.obj, Application) else Application()
@@ -185,19 +214,27 @@ def root(
 
 @app.command()
 def version(ctx: typer.Context) -> None:
-    """Print the opsctl version.
+    """Print the opsctl version (also: opsctl --version).
 
     \b
-    Example:
+    Examples:
       opsctl version
+      opsctl --version
+      opsctl --json version
     """
-    out = app_of(ctx).output
-    if out.json:
-        out.json_document({"version": __version__, "python": sys.version.split()[0]})
+    print_version(as_json=app_of(ctx).json)
+
+
+def print_version(*, as_json: bool) -> None:
+    """``opsctl N`` for people; with ``--json`` the version and Python as one document."""
+    if as_json:
+        output.json_document({"version": __version__, "python": sys.version.split()[0]})
     else:
-        out.text(f"opsctl {__version__}")
+        output.text(f"opsctl {__version__}")
 
 
 def run() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point (and ``python -m opsctl``): ends the process, skipping the interpreter's teardown."""
+    from opsctl.process.entry import run_cli
+
+    run_cli(app)

@@ -11,6 +11,8 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from opsctl.engine.plainexpr import evaluate_plain, is_plain
+
 if TYPE_CHECKING:
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -95,6 +97,9 @@ def evaluate(expression: str, context: dict[str, Any]) -> bool:
     single = _SINGLE_EXPR.match(text)
     if single:
         text = single["expr"]
+    plain = evaluate_plain(text, context)  # the common forms, without importing Jinja2
+    if plain is not None:
+        return plain
     try:
         return bool(_defined(_environment().compile_expression(text, undefined_to_none=False)(**context)))
     except Exception as exc:
@@ -104,6 +109,8 @@ def evaluate(expression: str, context: dict[str, Any]) -> bool:
 def check_expression(expression: str) -> None:
     text = expression.strip()
     single = _SINGLE_EXPR.match(text)
+    if is_plain(single["expr"] if single else text):
+        return
     try:
         _environment().compile_expression(single["expr"] if single else text)
     except Exception as exc:

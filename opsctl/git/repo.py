@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,12 +15,36 @@ if TYPE_CHECKING:
 
 def open_repo(path: Path) -> Repo:
     """The repository containing ``path``; BadInput when there is none."""
+    if not may_be_in_repo(path):  # the common "no repository here" answer, without importing GitPython
+        raise BadInput(f"{path} is not inside a git repository")
     import git
 
     try:
         return git.Repo(path, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         raise BadInput(f"{path} is not inside a git repository") from None
+
+
+def may_be_in_repo(path: Path) -> bool:
+    """False only when GitPython certainly finds no repository at ``path`` or above it.
+
+    GitPython looks, from ``path`` up, for a ``.git`` entry or a folder with a
+    ``HEAD`` (a bare repository); with neither anywhere, or no such path, it
+    fails. Paths it would expand (``~``, ``$VAR``) are left to it.
+    """
+    text = os.fspath(path)
+    if "~" in text or "$" in text:
+        return True
+    here = os.path.abspath(text)
+    if not os.path.exists(here):
+        return False
+    while True:
+        if os.path.lexists(os.path.join(here, ".git")) or os.path.lexists(os.path.join(here, "HEAD")):
+            return True
+        parent = os.path.dirname(here)
+        if parent == here:
+            return False
+        here = parent
 
 
 def describe(repo: Repo) -> dict[str, Any]:

@@ -38,16 +38,61 @@ def caller_arn(region: str | None, endpoint_url: str | None, profile: str | None
     return str(arn) if arn else None
 
 
+Key = tuple[str | None, str | None, str | None]
+
+
+class _Lookup(threading.Thread):
+    """One :func:`caller_arn` call in the background (a daemon: exiting never waits for AWS)."""
+
+    def __init__(self, key: Key) -> None:
+        super().__init__(name="opsctl-caller-arn", daemon=True)
+        self.key = key
+        self.arn: str | None = None
+
+    def run(self) -> None:
+        self.arn = caller_arn(*self.key)
+
+
 class CallerIdentities:
-    """Caller ARNs per (region, endpoint, profile), looked up once per workspace."""
+    """Caller ARNs per (region, endpoint, profile), looked up once per workspace.
+
+    :meth:`start` begins a lookup in a background thread as soon as the
+    environment is known, so that the STS round trip (and importing boto3)
+    overlaps the run's preparation; :meth:`arn` joins it when the first
+    audit event needs the answer. The thread makes the very call :meth:`arn`
+    would make, with the same timeouts and the same "no ARN" on any failure,
+    so waiting for it never takes longer than asking then.
+    """
 
     def __init__(self) -> None:
-        self._known: dict[tuple[str | None, str | None, str | None], str | None] = {}
+        self._known: dict[Key, str | None] = {}
+        self._pending: dict[Key, _Lookup] = {}
         self._lock = threading.Lock()
 
-    def arn(self, region: str | None, endpoint_url: str | None, profile: str | None) -> str | None:
+    def start(self, region: str | None, endpoint_url: str | None, profile: str | None) -> None:
+        """Begin looking up the ARN for these credentials now, unless already known or under way."""
         key = (region, endpoint_url, profile)
         with self._lock:
-            if key not in self._known:
-                self._known[key] = caller_arn(region, endpoint_url, profile)
+            if key in self._known or key in self._pending:
+                return
+            lookup = _Lookup(key)
+            try:
+                lookup.start()
+            except RuntimeError:  # no thread to be had: arn() asks in the caller's thread, as without start()
+                return
+            self._pending[key] = lookup
+
+    def arn(self, region: str | None, endpoint_url: str | None, profile: str | None) -> str | None:
+        """The ARN, or None when it cannot be had; waits for a lookup :meth:`start` began."""
+        key = (region, endpoint_url, profile)
+        with self._lock:
+            lookup = self._pending.get(key)
+            if lookup is None:
+                if key not in self._known:
+                    self._known[key] = caller_arn(region, endpoint_url, profile)
+                return self._known[key]
+        lookup.join()
+        with self._lock:
+            self._pending.pop(key, None)
+            self._known.setdefault(key, lookup.arn)
             return self._known[key]

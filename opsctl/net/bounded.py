@@ -75,7 +75,10 @@ def client(**kwargs: Any) -> httpx.Client:
     import httpx
 
     from opsctl.net.backend import DeadlineBackend
+    from opsctl.net.tls import default_context
 
+    if "verify" not in kwargs and "cert" not in kwargs:  # httpx would read the CA bundle for every client
+        kwargs["verify"] = default_context()
     transport = httpx.HTTPTransport(**{key: kwargs.pop(key) for key in _TRANSPORT_KEYS if key in kwargs})
     pool = transport._pool  # private: see the docstring
     pool._network_backend = DeadlineBackend(pool._network_backend)
