@@ -141,7 +141,9 @@ def test_unknown_platform_kind_names_the_kind_line() -> None:
               cluster: hvb-staging
         """
     )
-    assert message == "opsctl.yaml:5: environments -> staging -> platform -> kind: expected 'ecs' or 'fly'"
+    assert message == (
+        "opsctl.yaml:5: environments -> staging -> platform -> kind: expected 'ecs' or 'fly' or 'kubernetes'"
+    )
 
 
 def test_missing_platform_kind() -> None:

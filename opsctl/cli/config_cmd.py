@@ -30,6 +30,8 @@ def check(ctx: typer.Context) -> None:
             f"ecs {platform.cluster}/{platform.service} ({platform.region or 'default region'})"
             if platform.kind == "ecs"
             else f"fly app {platform.app} ({platform.strategy})"
+            if platform.kind == "fly"
+            else f"kubernetes {platform.namespace}/{platform.deployment} ({platform.context or 'current context'})"
         )
         rows.append(
             {

@@ -67,27 +67,60 @@ COMMANDS: tuple[LazyCommand, ...] = (
         ("runs", "Recent runs (deploys, rollbacks, hot-patches, checklists) from the audit log."),
     ),
     *_commands(
+        "verify_cmd",
+        ("verify", "Check an image and an environment before a deploy: reads only, changes nothing."),
+    ),
+    *_commands(
         "health_cmd",
         ("health", "Probe an environment now: liveness, served version, dependencies, synthetic request, SLOs."),
+    ),
+    *_commands(
+        "logs_cmd",
+        ("logs", "Show the service's logs from CloudWatch Logs (ECS: the awslogs group of the task definition)."),
     ),
     *_commands(
         "changes_cmd",
         ("changes", "Commits between the release running in ENV and HEAD (or --image), newest first."),
     ),
     *_commands(
+        "slo_cmd",
+        ("slo", "Error budget: availability over the SLO period, budget spent and remaining, burn rates, a chart."),
+    ),
+    *_commands(
+        "oncall_cmd",
+        ("oncall", "Who is on call: primary, secondary and escalation, and the next handoff."),
+    ),
+    *_commands(
+        "announce_cmd",
+        ("announce", "Announce a deployment window: mail and post the notice now, and record it in the audit log."),
+    ),
+    *_commands(
         "report_cmd",
         ("report", "Deployment KPIs from the audit log: frequency, success rate, change failure rate, MTTR, MTBF."),
+    ),
+    *_commands(
+        "review_cmd",
+        ("review", "A regular review from the audit log: weekly metrics, monthly incidents, quarterly trends."),
+    ),
+    *_commands(
+        "maturity_cmd",
+        ("maturity", "Score the team against the operational maturity levels 1-3 from the evidence opsctl can see."),
     ),
     *_commands(
         "docs_cmd",
         ("docs", "Generate runbooks/*.md and checklists/README.md from the YAML, so the docs cannot drift."),
     ),
+    *_commands(
+        "init_cmd",
+        ("init", "Write a commented opsctl.yaml by discovering what already runs; never overwrites without --force."),
+    ),
     *_group("checklist", "checklist_cmd", "List, show and run YAML checklists (gates)."),
     *_group("audit", "audit_cmd", "Read and verify the tamper-evident audit log."),
     *_group("lock", "lock_cmd", "See or break an environment's deploy lock."),
+    *_group("platform", "platform_cmd", "Kubernetes: a Deployment's rollout state, and the RBAC Role opsctl needs."),
     *_group("config", "config_cmd", "Check opsctl.yaml and print its JSON Schema."),
     *_group("onboard", "onboard_cmd", "Walk through your next open onboarding items; progress is kept per person."),
-    *_group("incident", "incident_cmd", "Incident response: open, acknowledge, note, resolve, timeline, post-mortem."),
+    *_group("incident", "incident_cmd", "Incident response: open, ack, note, escalate, resolve, timeline, postmortem."),
 )
 
 

@@ -29,6 +29,13 @@ def print_run_result(application: Application, result: RunResult) -> None:
 
     out.show()
     out.show(f"{VERDICTS.get(result.status, result.status)} {escape(result.summary)}")
+    for step in (*result.steps, *result.rollback_steps):
+        # Why a rollout failed (stopped tasks, events, last log lines), as the platform driver found it.
+        text = (step.detail.get("diagnosis") or {}).get("text") if step.status.value == "failed" else None
+        if text:
+            out.show(f"[bold]why step {escape(step.id)} failed:[/]")
+            for line in str(text).splitlines():
+                out.show(f"  {escape(line)}")
     out.show(f"[dim]run {result.run} · exit {int(result.exit_code)} · opsctl audit show --run {result.run}[/]")
     _github_summary(result)
 

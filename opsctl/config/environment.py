@@ -9,7 +9,9 @@ from pydantic import Field, model_validator
 
 from opsctl.config.base import Model
 from opsctl.config.health import HealthConfig
+from opsctl.config.migrate import MigrateConfig
 from opsctl.config.platform import PlatformConfig
+from opsctl.config.verify import VerifyFamilies
 
 
 class Requires(Model):
@@ -44,3 +46,5 @@ class Environment(Model):
     freeze: list[FreezeWindow] = Field(default_factory=list)
     git: GitPolicy = GitPolicy()
     vars: dict[str, Any] = Field(default_factory=dict, description="free values for templates: env.vars.x")
+    verify: VerifyFamilies = VerifyFamilies()
+    migrate: MigrateConfig | None = None  # database migrations run by the deploy before traffic moves

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from opsctl.config.base import EnvVarName, Model
+from opsctl.config.email import EmailNotify
+from opsctl.config.incident_comms import GitHubIssueNotify, StatuspageNotify
 from opsctl.values.urls import HttpUrl
 
 
 class SlackNotify(Model):
     webhook_env: EnvVarName = "SLACK_WEBHOOK_URL"
     channel: str | None = None
+    bot_token_env: EnvVarName | None = None  # Web API bot token: `incident open` makes inc-<id>-<slug> channels
+    api_url: HttpUrl = "https://slack.com/api"
 
 
 class PagerDutyNotify(Model):
@@ -24,3 +28,6 @@ class Notify(Model):
     slack: SlackNotify | None = None
     pagerduty: PagerDutyNotify | None = None
     webhook: WebhookNotify | None = None
+    statuspage: StatuspageNotify | None = None
+    github_issue: GitHubIssueNotify | None = None
+    email: EmailNotify | None = None  # SMTP to contacts: deployment windows, incidents, post-mortem dates

@@ -8,14 +8,17 @@ from typing import Literal
 from pydantic import Field, PrivateAttr
 
 from opsctl.config.base import CONFIG_NAME, Duration, EnvVarName, Model, Name
+from opsctl.config.contacts import Contacts, OncallSetting
 from opsctl.config.environment import Environment
 from opsctl.config.notify import Notify
+from opsctl.config.slo_policy import SloPolicy
+from opsctl.config.verify import RegistryAccess, ScanLimits
 from opsctl.errors import BadInput
 from opsctl.files.paths import display_path
 from opsctl.values.urls import HttpUrl
 
 
-class Slo(Model):
+class Slo(SloPolicy):
     p95_ms: float = Field(2000, gt=0)
     error_rate: float = Field(0.01, ge=0, le=1)
     error_window: Duration = 300.0
@@ -26,14 +29,19 @@ class GitHubConfig(Model):
     repo: str = Field(pattern=r"^[\w.-]+/[\w.-]+$", description="owner/name")
     token_env: EnvVarName = "GITHUB_TOKEN"  # noqa: S105 - the name of an env var, not a token
     api_url: HttpUrl = "https://api.github.com"
+    deployments: bool = Field(True, description="a GitHub Deployment (and statuses) per deploy, rollback, hot-patch")
 
 
 class Locks(Model):
-    backend: Literal["file", "dynamodb"] = "file"
+    backend: Literal["file", "dynamodb", "kubernetes"] = "file"
     table: str = "opsctl-locks"
     ttl: Duration = 7200.0
     region: str | None = None
     endpoint_url: HttpUrl | None = None
+    # backend kubernetes: a coordination.k8s.io/v1 Lease per environment in this namespace
+    namespace: str | None = Field(None, description="kubernetes: namespace of the Leases (required)")
+    context: str | None = Field(None, description="kubernetes: kubeconfig context (default: the current one)")
+    kubeconfig: str | None = Field(None, description="kubernetes: kubeconfig file (default: $KUBECONFIG)")
 
 
 class S3Audit(Model):
@@ -66,6 +74,10 @@ class Config(Model):
     locks: Locks = Locks()
     audit: Audit = Audit()
     github: GitHubConfig | None = None
+    contacts: Contacts = Field(default_factory=dict, description="people by name: {tech_lead: {email: ...}}")
+    oncall: OncallSetting = None  # after contacts: its escalation is checked against them
+    registries: dict[str, RegistryAccess] = Field(default_factory=dict, description="per registry host")
+    scan: ScanLimits | None = None
 
     _path: Path = PrivateAttr(default=Path(CONFIG_NAME))
     _secret_envs: frozenset[str] = PrivateAttr(default=frozenset())

@@ -320,7 +320,7 @@ BAD_INPUT: list[tuple[str, dict[str, str], tuple[str, ...], str]] = [
         "kind",
         {"opsctl.yaml": "service: hvb\nenvironments:\n  staging:\n    platform:\n      kind: ecz\n"},
         CONFIG_CHECK,
-        "opsctl.yaml:5: environments -> staging -> platform -> kind: expected 'ecs' or 'fly'",
+        "opsctl.yaml:5: environments -> staging -> platform -> kind: expected 'ecs' or 'fly' or 'kubernetes'",
     ),
     (
         "missing-key",
@@ -587,7 +587,9 @@ def test_a_real_process_prints_one_line_and_no_traceback(tmp_path: Path) -> None
     done = run_process(["config", "check"], tmp_path)
     assert done.returncode == 2
     assert done.stdout == ""
-    assert done.stderr == "error: opsctl.yaml:4: environments -> staging -> platform -> kind: expected 'ecs' or 'fly'\n"
+    assert done.stderr == (
+        "error: opsctl.yaml:4: environments -> staging -> platform -> kind: expected 'ecs' or 'fly' or 'kubernetes'\n"
+    )
 
 
 def test_a_real_process_reports_usage_errors_as_bad_input(tmp_path: Path) -> None:

@@ -146,7 +146,7 @@ def test_an_unknown_command_still_suggests_lazy_ones() -> None:
 
 def test_completion_lists_lazy_commands(tmp_path: Path) -> None:
     environ = {k: v for k, v in os.environ.items() if k not in ("OPSCTL_CONFIG",)}
-    environ.update({"_OPSCTL_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "opsctl lo"})
+    environ.update({"_OPSCTL_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "opsctl loc"})
     script = "import sys; from opsctl.cli.app import run; sys.argv[0] = 'opsctl'; run()"
     done = subprocess.run(
         [sys.executable, "-c", script],

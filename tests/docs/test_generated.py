@@ -44,12 +44,16 @@ def test_pages_the_seed_links_to() -> None:
     ):
         assert f"\n{section}\n" in deployment
     # Each step, each checklist item with what is checked and whether it blocks.
-    assert "### 4. `deploy`: Roll out the new image\n" in deployment
+    assert "### 6. `deploy`: Roll out the new image\n" in deployment
     assert (
-        "| 5 | `security-scan` Security scan completed | A person confirms (y / n / skip with a reason). "
-        "(`manual`) | yes | always |"
+        "| 5 | `security-scan-checked` Security scan completed | The image's security findings are within the "
+        "``scan:`` limits. (`verify.scan`) | yes | only when `scan is not none` is true |"
     ) in deployment
-    assert "| 9 | `stakeholders` Stakeholders notified of deployment window |" in deployment
+    assert (
+        "| 6 | `security-scan` Security scan completed | A person confirms (y / n / skip with a reason). "
+        "(`manual`) | yes | only when `scan is none` is true |"
+    ) in deployment
+    assert "| 10 | `stakeholders` Stakeholders notified of deployment window |" in deployment
     assert "| no: a failure only warns |" in deployment
     assert "| 3 | needs a human: the automatic rollback failed" in deployment
 

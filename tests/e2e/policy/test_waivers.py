@@ -141,7 +141,7 @@ def test_a_valid_waiver_goes_ahead_and_is_recorded_and_reported(project: Project
     step = finished(events, "pre-deploy")
     assert (step["status"], step["summary"]) == (
         "warned",
-        "Pre-deployment checklist: warned (3 passed, 1 warned, 1 skipped, 2 waived, 6 not applicable)",
+        "Pre-deployment checklist: warned (3 passed, 1 warned, 1 skipped, 2 waived, 7 not applicable)",
     )
     assert step["detail"]["counts"] == {
         "passed": 3,
@@ -149,7 +149,7 @@ def test_a_valid_waiver_goes_ahead_and_is_recorded_and_reported(project: Project
         "warned": 1,
         "skipped": 1,
         "waived": 2,
-        "not_applicable": 6,
+        "not_applicable": 7,
     }
 
     report = project.invoke("--json", "report", "--since", "30d")
@@ -195,7 +195,7 @@ def test_checklist_run_takes_waivers_too(project: Project) -> None:
     assert f"WAIVED  security-scan  {WAIVED} (" in result.stdout
     assert "N/A  tests  does not apply (when: github is not none)\n" in result.stdout
     assert result.stdout.splitlines()[-1] == (
-        "Pre-deployment checklist: passed with warnings (3 passed, 1 warned, 1 skipped, 2 waived, 6 not applicable)"
+        "Pre-deployment checklist: passed with warnings (3 passed, 1 warned, 1 skipped, 2 waived, 7 not applicable)"
     )
     (policy,) = step_events(project.events(project.last_run()), "policy.waivers")
     assert policy["status"] == "passed"
