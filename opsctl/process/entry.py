@@ -11,7 +11,9 @@ stdout and stderr) and then ends the process with ``os._exit``. Anything
 unusual (a thread still working, an exit value that is not a code, output
 that cannot be flushed) takes the ordinary exit instead.
 
-Starting: httpx imports its optional command-line client (``httpx._main``)
+Starting: pydantic's plugin discovery (a scan of every installed
+distribution's entry points) is turned off unless the environment says
+otherwise: opsctl uses no pydantic plugin. httpx imports its optional command-line client (``httpx._main``)
 with ``import httpx`` when click and Rich are installed, which pulls in Rich
 and Pygments (about as much as the rest of httpx). opsctl never runs that
 client, so the CLI process marks it as absent before anything imports httpx;
@@ -32,6 +34,9 @@ _UNUSED_MODULES = ("httpx._main",)
 
 def run_cli(main: Callable[[], object]) -> NoReturn:
     """Run ``main`` (the Typer app) as the whole process: skip unused imports, then exit without teardown."""
+    # pydantic looks for plugins by scanning every installed distribution's entry points when the
+    # first model is built (0.1-0.2 s in a full environment); opsctl uses none. An explicit setting wins.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     for name in _UNUSED_MODULES:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type] # None makes `import name` fail at once
     try:

@@ -19,7 +19,6 @@ from opsctl.engine.request import RunRequest
 from opsctl.engine.runbook import StepsOutcome, changes_ahead, run_steps
 from opsctl.errors import BadInput, Interrupted, Locked, NeedsHuman, OpsctlError
 from opsctl.identity.ci import ci_fields
-from opsctl.incidents.emergency import require_open
 from opsctl.locks.base import LockLost
 from opsctl.runs.announce import announce, announce_end
 from opsctl.runs.confirm import confirm_guard
@@ -58,6 +57,8 @@ def execute(
     if runbook_name == "hot-patch":
         # The emergency procedure itself needs an open incident opened with opsctl (journaled as its
         # canonical id); a project's own emergency runbooks meet the freeze policy instead.
+        from opsctl.incidents.emergency import require_open  # hot-patches only: a deploy never loads it
+
         request = replace(request, incident=require_open(ws.audit.path, request.incident).id)
     loaded = load_runbook(runbook_name, ws.config.project_dir)
     check_runbook_gate_ids(request, loaded, ws.config.project_dir)  # a mistyped --confirm id: exit 2 now

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -131,3 +132,17 @@ def test_httpx_is_imported_without_its_command_line_client(tmp_path: Path) -> No
     done, _ = _run(tmp_path, body)
     assert (done.returncode, done.stderr) == (0, b"")
     assert done.stdout.decode().splitlines() == ["[]", "True"]
+
+
+@pytest.mark.parametrize(("given", "seen"), [(None, "__all__"), ("logfire", "logfire")])
+def test_pydantic_plugin_discovery_is_off_unless_the_environment_says_otherwise(given: str | None, seen: str) -> None:
+    code = (
+        "import os\nfrom opsctl.process.entry import run_cli\n"
+        "run_cli(lambda: print(os.environ['PYDANTIC_DISABLE_PLUGINS'], flush=True))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    if given is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = given
+    command = [sys.executable, "-c", code]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env, check=False)
+    assert (done.returncode, done.stdout.strip()) == (0, seen)
