@@ -40,11 +40,30 @@ def status(
     out.show(f"  lock     {escape(report.lock.describe()) if report.lock else 'free'}")
     if report.oncall is not None:
         out.show(f"  on call  {escape(report.oncall.primary_text)}")
+    if report.rollout is not None:
+        _rollout_lines(out, report.rollout)
     if report.audit_mirror is not None:
         out.show(f"  {escape(_mirror_line(report.audit_mirror.as_dict()))}")
     for warning in report.warnings:
         out.show(f"  [yellow]! {escape(warning)}[/]")
     _runs_table(application, [r.as_dict() for r in report.runs])
+
+
+def _rollout_lines(out: Any, rollout: dict[str, Any]) -> None:
+    """Kubernetes: replicas, which images the pods run (mixed flagged), and the conditions not True."""
+    from rich.markup import escape
+
+    r = rollout["replicas"]
+    out.show(
+        f"  replicas {r['desired']} desired, {r['updated']} updated, {r['ready']} ready, {r['available']} available"
+    )
+    pods = ", ".join(f"{count} on {escape(image)}" for image, count in rollout["pods"].items()) or "none"
+    mixed = "  [yellow](mixed images)[/]" if rollout["mixed_images"] else ""
+    out.show(f"  pods     {pods}{mixed}")
+    for c in rollout["conditions"]:
+        colour = "green" if c.get("status") == "True" else "yellow"
+        reason = f" {escape(str(c['reason']))}" if c.get("reason") else ""
+        out.show(f"  [{colour}]{escape(str(c.get('type')))}={escape(str(c.get('status')))}[/]{reason}")
 
 
 def _mirror_line(mirror: dict[str, Any]) -> str:

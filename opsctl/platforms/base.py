@@ -229,6 +229,14 @@ class Platform(ABC):
         """Conditions a person should know about (e.g. machines on mixed images); `status` shows them."""
         return []
 
+    def rollout_facts(self) -> dict[str, Any] | None:
+        """Live rollout figures for ``status`` where the platform keeps them, else None (reads only).
+
+        ``{"replicas": {"desired", "updated", "ready", "available"}, "pods": {image: count},
+        "mixed_images": bool, "conditions": [{"type", "status", "reason", "message"}]}``.
+        """
+        return None
+
     def wind_down(self, timeout: float) -> str | None:
         """After the run's cancel event is set: wait (at most ``timeout`` seconds) for the change in flight.
 

@@ -32,21 +32,30 @@ class EnvironmentStatus:
     runs: tuple[RunSummary, ...]  # the last few, oldest first; a run whose process is gone is interrupted
     audit_mirror: Backlog | None  # None when no S3 mirror is configured
     oncall: OnCall | None = None  # who is on call now, when oncall: is configured and could be read
+    rollout: dict[str, Any] | None = None  # replicas, pod images, conditions (platforms that keep them)
 
     def as_dict(self) -> dict[str, Any]:
         """The ``--json`` view (its keys and their order are what scripts read)."""
         verified = self.last_verified
-        return {
-            "env": self.env,
-            "current": self.current.as_dict() if self.current else None,
-            "warnings": list(self.warnings),
-            "platform_error": self.platform_error,
-            "platform": self.platform,
-            "last_verified": {"id": verified.id, "image": verified.image, "run": verified.run} if verified else None,
-            "lock": {**self.lock.as_dict(), "describe": self.lock.describe()} if self.lock else None,
-            "runs": [r.as_dict() for r in self.runs],
-            "audit_mirror": self.audit_mirror.as_dict() if self.audit_mirror else None,
-        } | ({"oncall": self.oncall.as_dict()} if self.oncall else {})  # only where oncall: is configured
+        return (
+            {
+                "env": self.env,
+                "current": self.current.as_dict() if self.current else None,
+                "warnings": list(self.warnings),
+                "platform_error": self.platform_error,
+                "platform": self.platform,
+                "last_verified": {"id": verified.id, "image": verified.image, "run": verified.run}
+                if verified
+                else None,
+                "lock": {**self.lock.as_dict(), "describe": self.lock.describe()} if self.lock else None,
+                "runs": [r.as_dict() for r in self.runs],
+                "audit_mirror": self.audit_mirror.as_dict() if self.audit_mirror else None,
+            }
+            | ({"oncall": self.oncall.as_dict()} if self.oncall else {})
+            | (  # only where configured / kept
+                {"rollout": self.rollout} if self.rollout is not None else {}
+            )
+        )
 
 
 def environment_status(ws: Workspace, env: str) -> EnvironmentStatus:
@@ -60,11 +69,13 @@ def environment_status(ws: Workspace, env: str) -> EnvironmentStatus:
     current: Release | None = None
     error: str | None = None
     warnings: list[str] = []
+    rollout: dict[str, Any] | None = None
     try:
         platform = ws.platform(env)
         described = platform.describe()
         current = platform.current_release()
         warnings = platform.warnings()
+        rollout = platform.rollout_facts()
     except BadInput as exc:  # no credentials, no such cluster: the rest of the status still helps
         described = ws.config.environments[env].platform.kind
         error = str(exc)
@@ -90,6 +101,7 @@ def environment_status(ws: Workspace, env: str) -> EnvironmentStatus:
         runs=tuple(runs[-RECENT_RUNS:]),
         audit_mirror=mirror_backlog(ws.mirror_site()),
         oncall=oncall,
+        rollout=rollout,
     )
 
 

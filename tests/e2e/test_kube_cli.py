@@ -229,3 +229,17 @@ def test_rbac_print_is_least_privilege(project: KubeProject) -> None:
         "error: opsctl does not create RBAC objects (that needs rights a deploy should not have): "
         "run `opsctl platform rbac --print | kubectl apply -f -` as a cluster admin"
     )
+
+
+def test_status_shows_replicas_pod_images_and_conditions(project: KubeProject, kube_api: KubeApiServer) -> None:
+    done = project.deploy(NEW)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rollout = project.json("status", "staging")["rollout"]
+    assert rollout["replicas"] == {"desired": 2, "updated": 2, "ready": 2, "available": 2}
+    assert (rollout["pods"], rollout["mixed_images"]) == ({NEW: 2}, False)
+    assert {c["type"]: c["status"] for c in rollout["conditions"]} == {"Available": "True", "Progressing": "True"}
+    shown = project.run("status", "staging")
+    assert shown.returncode == 0, shown.stderr
+    assert "  replicas 2 desired, 2 updated, 2 ready, 2 available\n" in shown.stdout
+    assert f"  pods     2 on {NEW}\n" in shown.stdout
+    assert "  Available=True" in shown.stdout

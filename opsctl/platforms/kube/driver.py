@@ -180,6 +180,11 @@ class KubernetesPlatform(Platform):
             found.append(f"the last rollout exceeded its progress deadline: {progressing.get('message')}")
         return [self.redactor.text(w) for w in found]
 
+    def rollout_facts(self) -> dict[str, Any] | None:
+        """Replicas, pod images (mixed flagged) and the Deployment's conditions, for ``opsctl status``."""
+        facts = self.facts()
+        return {key: facts[key] for key in ("replicas", "pods", "mixed_images", "conditions")}
+
     def facts(self) -> dict[str, Any]:
         """``opsctl platform status``: replicas, images the pods run (mixed flagged), conditions, revisions."""
         deployment = self.deployment()
