@@ -263,3 +263,34 @@ def test_logs_with_no_credentials_is_one_line(tmp_path: Path, ecs_service: EcsSe
 
     assert result.code == 2
     single_error_line(result.err, "AWS")
+
+
+def test_logs_follow_prints_new_events_once_each_until_stopped(ecs_service: EcsService, aws: MotoServer) -> None:
+    import threading
+
+    from opsctl.config import EcsPlatformConfig
+    from opsctl.platforms.service_logs import LogsQuery, ServiceLogs
+
+    with_awslogs(ecs_service, aws)
+    logs = aws.client("logs")
+    stream = "hvb/bot/bbbb2222"
+    logs.create_log_stream(logGroupName=GROUP, logStreamName=stream)
+    now = int(time.time() * 1000)
+
+    def put(ts: int, message: str) -> None:
+        logs.put_log_events(logGroupName=GROUP, logStreamName=stream, logEvents=[{"timestamp": ts, "message": message}])
+
+    put(now - 2_000, "before")
+    put(now - 1_000, "older")
+    source = ServiceLogs("staging", EcsPlatformConfig.model_validate(ecs_service.platform_config()))
+    stop = threading.Event()
+    try:
+        where = source.destination()
+        lines = source.follow(where, LogsQuery(start_ms=now - 60_000), stop, interval=0.05)
+        assert [next(lines).message, next(lines).message] == ["before", "older"]
+        put(now, "arrived while following")  # a later read picks it up; the ones already shown are not repeated
+        assert next(lines).message == "arrived while following"
+        stop.set()
+        assert list(lines) == []  # the next wait sees the stop: no repeats, no more reads
+    finally:
+        source.close()
