@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from opsctl.engine.outcome import Outcome
 from opsctl.health.client import ProbeError
-from opsctl.health.cloudwatch import AlbMetrics, aws_failure
+from opsctl.health.cloudwatch import MAX_PAGES, AlbMetrics, aws_failure
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -32,15 +32,17 @@ def describe(client: CloudWatchClient, alb: AlbMetrics) -> dict[str, str]:
     states: dict[str, str] = {}
     try:
         for ask in asks:
-            token: str | None = None
-            while True:
-                more: dict[str, Any] = {"NextToken": token} if token else {}
+            more: dict[str, Any] = {}
+            for _ in range(MAX_PAGES):  # an endpoint that never stops paging is an error, not a hang
                 page = client.describe_alarms(**ask, **more)
                 for alarm in [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]:
                     states[str(alarm.get("AlarmName"))] = str(alarm.get("StateValue"))
                 token = page.get("NextToken")
                 if not token:
                     break
+                more = {"NextToken": token}
+            else:
+                raise ProbeError(f"CloudWatch DescribeAlarms was still paging after {MAX_PAGES} pages")
     except (BotoCoreError, ClientError) as exc:
         raise aws_failure(exc, "DescribeAlarms") from None
     return states

@@ -147,23 +147,39 @@ def series(
         }
         for i, q in enumerate(queries)
     ]
-    found: dict[Query, list[tuple[datetime, float]]] = {q: [] for q in queries}
-    token: str | None = None
     try:
-        while True:
-            if token:
-                page = client.get_metric_data(MetricDataQueries=wanted, StartTime=start, EndTime=end, NextToken=token)
-            else:
-                page = client.get_metric_data(MetricDataQueries=wanted, StartTime=start, EndTime=end)
-            for result in page.get("MetricDataResults", []):
-                query = queries[int(result.get("Id", "m0")[1:])]
-                pairs = zip(result.get("Timestamps", []), result.get("Values", []), strict=False)
-                found[query].extend((ts, float(v)) for ts, v in pairs if v is not None)
-            token = page.get("NextToken")
-            if not token:
-                return found
+        points = metric_data(client, wanted, start=start, end=end)
     except (BotoCoreError, ClientError) as exc:
         raise aws_failure(exc, "GetMetricData") from None
+    return {q: points[i] for i, q in enumerate(queries)}
+
+
+MAX_PAGES = 100  # GetMetricData pages of one read; an endpoint that never stops paging is an error, not a hang
+
+
+def metric_data(
+    client: Any, queries: list[Any], *, start: datetime, end: datetime
+) -> list[list[tuple[datetime, float]]]:
+    """The datapoints of each of ``queries`` (by their ``Id``), following NextToken at most MAX_PAGES times.
+
+    botocore errors pass through for the caller to name; ProbeError when the pages do not end.
+    """
+    found: list[list[tuple[datetime, float]]] = [[] for _ in queries]
+    ids = {str(q["Id"]): i for i, q in enumerate(queries)}
+    more: dict[str, Any] = {}
+    for _ in range(MAX_PAGES):
+        page = client.get_metric_data(MetricDataQueries=queries, StartTime=start, EndTime=end, **more)
+        for result in page.get("MetricDataResults", []):
+            index = ids.get(str(result.get("Id")))
+            if index is None:
+                continue  # an id we did not ask for: nothing of ours
+            pairs = zip(result.get("Timestamps", []), result.get("Values", []), strict=False)
+            found[index].extend((ts, float(v)) for ts, v in pairs if v is not None)
+        token = page.get("NextToken")
+        if not token:
+            return found
+        more = {"NextToken": token}
+    raise ProbeError(f"CloudWatch GetMetricData was still paging after {MAX_PAGES} pages")
 
 
 def period_for(seconds: float) -> int:

@@ -89,6 +89,8 @@ class AlbCounts:
         from botocore.exceptions import BotoCoreError, ClientError
 
         from opsctl.aws.errors import credential_problem, error_message
+        from opsctl.health.client import ProbeError
+        from opsctl.health.cloudwatch import metric_data
 
         queries: list[Any] = [
             {
@@ -102,24 +104,13 @@ class AlbCounts:
             }
             for i, name in enumerate(names)
         ]
-        found: dict[str, list[tuple[datetime, float]]] = {name: [] for name in names}
-        token: str | None = None
         try:
-            while True:
-                if token:
-                    page = self._client.get_metric_data(
-                        MetricDataQueries=queries, StartTime=start, EndTime=end, NextToken=token
-                    )
-                else:
-                    page = self._client.get_metric_data(MetricDataQueries=queries, StartTime=start, EndTime=end)
-                for result in page.get("MetricDataResults", []):
-                    name = names[int(result.get("Id", "m0")[1:])]
-                    found[name].extend(zip(result.get("Timestamps", []), result.get("Values", []), strict=False))
-                token = page.get("NextToken")
-                if not token:
-                    return found
+            points = metric_data(self._client, queries, start=start, end=end)
         except (BotoCoreError, ClientError) as exc:
             problem = credential_problem(exc)
             if problem is not None:
                 raise problem from None
             raise Unavailable(f"CloudWatch GetMetricData failed: {error_message(exc)}") from None
+        except ProbeError as exc:
+            raise Unavailable(str(exc)) from None
+        return {name: points[i] for i, name in enumerate(names)}
